@@ -1,0 +1,1 @@
+"""Users, login, roles and personal API tokens."""

@@ -1,0 +1,98 @@
+"""Tuan's application factory: a short list of register_* calls. Nothing runs at import time."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    register_config(app, config)
+    register_extensions(app)
+    register_models()
+    register_blueprints(app)
+    register_templates(app)
+    register_error_handlers(app)
+    register_cli(app)
+    return app
+
+
+def register_config(app: Flask, overrides: dict | None) -> None:
+    from core.config import from_environment
+
+    app.config.update(from_environment())
+    app.config.update(overrides or {})
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+
+def register_extensions(app: Flask) -> None:
+    from accounts.auth import register_auth
+    from core.db import register_commit_boundary
+    from core.extensions import api, babel, csrf, db, limiter, login_manager, migrate
+    from core.i18n import select_locale, select_timezone
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/migrations"), render_as_batch=True,
+                     compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    limiter.init_app(app)
+    app.config.setdefault("API_SPEC_OPTIONS", {}).update({
+        "components": {"securitySchemes": {
+            "bearerAuth": {"type": "http", "scheme": "bearer",
+                           "description": "A personal API token (tuan_…) from your profile"},
+            "cookieAuth": {"type": "apiKey", "in": "cookie", "name": "session"},
+        }},
+        "security": [{"bearerAuth": []}, {"cookieAuth": []}],
+    })
+    api.init_app(app)
+    register_auth(app)
+    register_commit_boundary(app)
+
+
+def register_models() -> None:
+    """Import every models module so that metadata (and Alembic) sees all tables."""
+    import accounts.models  # noqa: F401
+    import core.mail  # noqa: F401
+    import shopkeeper.models  # noqa: F401
+    import supplier.models  # noqa: F401
+
+
+def register_blueprints(app: Flask) -> None:
+    from accounts import api as accounts_api
+    from accounts import views as accounts_views
+    from core.extensions import api
+    from shopkeeper import api as shopkeeper_api
+    from shopkeeper import views as shopkeeper_views
+    from supplier import api as supplier_api
+    from supplier import views as supplier_views
+
+    app.add_url_rule("/", endpoint="home", view_func=shopkeeper_views.home)
+    app.add_url_rule("/healthz", endpoint="healthz", view_func=lambda: {"status": "ok"})
+    for blueprint in (accounts_views.bp, supplier_views.bp, shopkeeper_views.bp):
+        app.register_blueprint(blueprint)
+    for blueprint in (accounts_api.blp, supplier_api.blp, shopkeeper_api.blp):
+        api.register_blueprint(blueprint)
+
+
+def register_templates(app: Flask) -> None:
+    from core.templating import register_template_helpers
+
+    register_template_helpers(app)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from core.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_cli(app: Flask) -> None:
+    from core.cli import register_cli as register_core_cli
+    from demo import register_demo_cli
+
+    register_core_cli(app)
+    register_demo_cli(app)

@@ -1,0 +1,1 @@
+"""The ground floor: shared mechanisms that import no domain package."""

@@ -1,0 +1,26 @@
+"""Language choice: the user's own setting, then the session's, then Accept-Language."""
+
+from __future__ import annotations
+
+from flask import request, session
+from flask_login import current_user
+
+#: locale code → name shown in its own language
+LANGUAGES = {"en": "English", "zh_Hans_CN": "简体中文"}
+
+
+def _from_accept_language() -> str:
+    best = request.accept_languages.best_match(["en", "zh", "zh-CN", "zh-Hans", "zh-Hans-CN", "zh-SG"])
+    return "zh_Hans_CN" if best and best.startswith("zh") else "en"
+
+
+def select_locale() -> str:
+    user_choice = getattr(current_user, "locale", None) if current_user else None
+    for choice in (request.args.get("lang"), user_choice, session.get("locale")):
+        if choice in LANGUAGES:
+            return choice
+    return _from_accept_language()
+
+
+def select_timezone() -> str | None:
+    return getattr(current_user, "timezone", None) or None

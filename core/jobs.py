@@ -1,0 +1,150 @@
+"""Background jobs: enqueued after commit; RQ when REDIS_URL is set, in-process otherwise.
+
+A job is a plain function taking ids. ``run_job`` wraps it: app context, one commit, rollback on error.
+In-process mode runs due jobs right after the commit that enqueued them (in a fresh app context) and
+keeps future ones in a small schedule that a daemon thread (``start_inprocess_scheduler``) or a test
+(``run_due``) drains against ``core.clock``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import importlib
+import itertools
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from flask import Flask, current_app, has_app_context
+
+from core import clock
+from core.db import after_commit, commit
+from core.extensions import db
+
+log = logging.getLogger(__name__)
+
+_schedule: list[tuple[datetime, int, str, tuple, str | None]] = []
+_schedule_lock = threading.Lock()
+_counter = itertools.count()
+
+
+def dotted(func: Callable | str) -> str:
+    return func if isinstance(func, str) else f"{func.__module__}:{func.__qualname__}"
+
+
+def _resolve(path: str) -> Callable:
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def run_job(path: str, *args) -> object:
+    """Entry point of every job, in RQ or in-process: one unit of work in an app context."""
+    if has_app_context():
+        return _run_in_context(path, args)
+    from app import create_app
+
+    with create_app().app_context():
+        return _run_in_context(path, args)
+
+
+def _run_in_context(path: str, args: tuple) -> object:
+    try:
+        result = _resolve(path)(*args)
+        commit()
+        return result
+    except Exception:
+        db.session.rollback()
+        raise
+    finally:
+        db.session.remove()
+
+
+def redis_connection(url: str | None = None):
+    from redis import Redis
+
+    return Redis.from_url(url or current_app.config["REDIS_URL"])
+
+
+def rq_queue(name: str = "default", url: str | None = None):
+    from rq import Queue
+
+    return Queue(name, connection=redis_connection(url))
+
+
+def enqueue(func: Callable | str, *args, at: datetime | None = None, job_id: str | None = None,
+            queue: str = "default") -> None:
+    """Run ``func(*args)`` after the current unit of work commits (at ``at``, if given).
+
+    ``job_id`` makes the enqueue deterministic: the same id scheduled twice is one job in RQ.
+    """
+    path = dotted(func)
+    app = current_app._get_current_object()
+    after_commit(lambda: dispatch(app, path, args, at=at, job_id=job_id, queue=queue))
+
+
+def dispatch(app: Flask, path: str, args: tuple, *, at: datetime | None, job_id: str | None,
+             queue: str) -> None:
+    if app.config["JOBS_BACKEND"] == "rq":
+        q = rq_queue(queue, app.config["REDIS_URL"])
+        options = {"job_id": job_id} if job_id else {}
+        if at is not None and at > clock.now():
+            q.enqueue_at(at, run_job, path, *args, **options)
+        else:
+            q.enqueue(run_job, path, *args, **options)
+        return
+    if at is not None and at > clock.now():
+        with _schedule_lock:
+            heapq.heappush(_schedule, (at, next(_counter), path, args, job_id))
+        return
+    _run_inprocess(app, path, args)
+
+
+def _run_inprocess(app: Flask, path: str, args: tuple) -> None:
+    # A fresh app context gets a fresh session, so the job never shares the caller's transaction.
+    with app.app_context():
+        try:
+            run_job(path, *args)
+        except Exception:
+            log.exception("in-process job %s%r failed", path, args)
+
+
+def run_due(app: Flask) -> int:
+    """Run every in-process job whose moment has come by ``core.clock``; returns how many ran."""
+    ran = 0
+    while True:
+        with _schedule_lock:
+            if not _schedule or _schedule[0][0] > clock.now():
+                return ran
+            _at, _n, path, args, _job_id = heapq.heappop(_schedule)
+        _run_inprocess(app, path, args)
+        ran += 1
+
+
+def clear_schedule() -> None:
+    with _schedule_lock:
+        _schedule.clear()
+
+
+def start_inprocess_scheduler(app: Flask, interval: float = 1.0) -> threading.Thread:
+    """For the embedded server: a daemon thread that runs scheduled jobs when they fall due."""
+    stop = threading.Event()
+
+    def loop():
+        while not stop.wait(interval):
+            run_due(app)
+
+    thread = threading.Thread(target=loop, name="tuan-scheduler", daemon=True)
+    thread.stop = stop  # type: ignore[attr-defined]
+    thread.start()
+    return thread
+
+
+def work(app: Flask, queues: list[str], burst: bool = False, scheduler: bool = True) -> None:
+    """Run an RQ worker (with RQ's scheduler) inside the app context: ``flask worker``."""
+    from rq import Worker
+
+    with app.app_context():
+        connection = redis_connection(app.config["REDIS_URL"])
+        worker = Worker(queues, connection=connection)
+        worker.work(burst=burst, with_scheduler=scheduler)

@@ -1,0 +1,1 @@
+"""Group purchase orders on suppliers' offers (issue #3)."""

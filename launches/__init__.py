@@ -1,0 +1,1 @@
+"""Scarcity launches (issue #4)."""

@@ -1,0 +1,1 @@
+"""Order and OrderLine: the one record every flow produces (issue #3 onward)."""

@@ -1,0 +1,1 @@
+"""Payments: the gateway protocol, offline and Stripe gateways, webhooks (issue #3 onward)."""

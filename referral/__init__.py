@@ -1,0 +1,1 @@
+"""Growth and rewards: invites, reviews, lucky draws, store credit (issue #6)."""

@@ -1,0 +1,1 @@
+"""Subscription boxes (issue #5)."""

@@ -1,0 +1,1 @@
+"""Suppliers, their catalog (products, variants, images) and the standard tag taxonomy."""

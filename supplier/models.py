@@ -1,0 +1,135 @@
+"""The supplier's catalog and the platform's standard tag taxonomy."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from accounts.models import User
+from core.db import IdMixin, TimestampMixin
+from core.extensions import db
+
+
+class Tag(IdMixin, TimestampMixin, db.Model):
+    """One value of the standard taxonomy, e.g. ``skin:dry``. Shared by products and members, so that
+    the platform can match one to the other. Edited by the operator."""
+
+    __tablename__ = "tags"
+    __table_args__ = (
+        sa.UniqueConstraint("namespace", "value"),
+        sa.CheckConstraint("namespace <> '' AND value <> ''", name="not_blank"),
+    )
+
+    namespace: Mapped[str] = mapped_column(sa.String(32))  #: "skin", "home", "diet"…
+    value: Mapped[str] = mapped_column(sa.String(32))  #: "dry", "budget", "vegetarian"…
+    label_en: Mapped[str] = mapped_column(sa.String(64))
+    label_zh: Mapped[str] = mapped_column(sa.String(64))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    @property
+    def code(self) -> str:
+        return f"{self.namespace}:{self.value}"
+
+    def label(self, locale: str) -> str:
+        return self.label_zh if str(locale).startswith("zh") else self.label_en
+
+    def __repr__(self) -> str:
+        return f"<Tag {self.code}>"
+
+
+class Supplier(IdMixin, TimestampMixin, db.Model):
+    __tablename__ = "suppliers"
+
+    name: Mapped[str] = mapped_column(sa.String(120))
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    currency: Mapped[str] = mapped_column(sa.String(3), default="CNY")  #: the currency it invoices in
+
+    staff: Mapped[list[SupplierStaff]] = relationship(back_populates="supplier", cascade="all, delete-orphan")
+    products: Mapped[list[Product]] = relationship(back_populates="supplier", cascade="all, delete-orphan",
+                                                   order_by="Product.id")
+
+    def __repr__(self) -> str:
+        return f"<Supplier {self.slug}>"
+
+
+class SupplierStaff(IdMixin, TimestampMixin, db.Model):
+    __tablename__ = "supplier_staff"
+    __table_args__ = (sa.UniqueConstraint("supplier_id", "user_id"),)
+
+    supplier_id: Mapped[int] = mapped_column(sa.ForeignKey("suppliers.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+
+    supplier: Mapped[Supplier] = relationship(back_populates="staff")
+    user: Mapped[User] = relationship()
+
+
+product_tags = sa.Table(
+    "product_tags",
+    db.metadata,
+    sa.Column("product_id", sa.ForeignKey("products.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("tag_id", sa.ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Product(IdMixin, TimestampMixin, db.Model):
+    __tablename__ = "products"
+
+    supplier_id: Mapped[int] = mapped_column(sa.ForeignKey("suppliers.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(160))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    #: archived products stay for history but are not offered or recommended
+    active: Mapped[bool] = mapped_column(default=True)
+
+    supplier: Mapped[Supplier] = relationship(back_populates="products")
+    variants: Mapped[list[Variant]] = relationship(back_populates="product", cascade="all, delete-orphan",
+                                                   order_by="Variant.id")
+    images: Mapped[list[ProductImage]] = relationship(back_populates="product", cascade="all, delete-orphan",
+                                                      order_by="ProductImage.position")
+    tags: Mapped[list[Tag]] = relationship(secondary=product_tags, order_by="Tag.namespace, Tag.value")
+
+    def __repr__(self) -> str:
+        return f"<Product {self.id} {self.name!r}>"
+
+
+class Variant(IdMixin, TimestampMixin, db.Model):
+    """What is actually made and sold: a size, flavour or pack of a product."""
+
+    __tablename__ = "variants"
+    __table_args__ = (
+        sa.UniqueConstraint("supplier_id", "sku"),
+        sa.CheckConstraint("case_pack >= 1", name="case_pack_positive"),
+        sa.CheckConstraint("wholesale_price >= 0", name="wholesale_price_not_negative"),
+        sa.CheckConstraint("retail_price >= 0", name="retail_price_not_negative"),
+        sa.CheckConstraint("lead_time_days >= 0", name="lead_time_not_negative"),
+    )
+
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id", ondelete="CASCADE"), index=True)
+    #: denormalised from the product so that the SKU is unique per supplier in the database
+    supplier_id: Mapped[int] = mapped_column(sa.ForeignKey("suppliers.id", ondelete="CASCADE"))
+    sku: Mapped[str] = mapped_column(sa.String(64))
+    name: Mapped[str] = mapped_column(sa.String(120))  #: "500 g", "Large, red"
+    unit: Mapped[str] = mapped_column(sa.String(32), default="piece")  #: what one unit of quantity is
+    case_pack: Mapped[int] = mapped_column(default=1)  #: units per case; orders round up to whole cases
+    wholesale_price: Mapped[int] = mapped_column()  #: minor units per unit, what the platform pays
+    retail_price: Mapped[int] = mapped_column()  #: suggested retail, minor units per unit
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    lead_time_days: Mapped[int] = mapped_column(default=0)  #: days from purchase order to shipment
+    active: Mapped[bool] = mapped_column(default=True)
+
+    product: Mapped[Product] = relationship(back_populates="variants")
+
+    def __repr__(self) -> str:
+        return f"<Variant {self.sku}>"
+
+
+class ProductImage(IdMixin, TimestampMixin, db.Model):
+    __tablename__ = "product_images"
+
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("products.id", ondelete="CASCADE"), index=True)
+    #: file name under UPLOAD_FOLDER (served at /uploads/<filename>)
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    alt: Mapped[str] = mapped_column(sa.String(200), default="")
+    position: Mapped[int] = mapped_column(default=0)
+
+    product: Mapped[Product] = relationship(back_populates="images")
