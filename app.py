@@ -64,17 +64,20 @@ def register_models() -> None:
 def register_blueprints(app: Flask) -> None:
     from accounts import api as accounts_api
     from accounts import views as accounts_views
+    from core import uploads
     from core.extensions import api
     from shopkeeper import api as shopkeeper_api
+    from shopkeeper import feed_api, feed_views, messages_api, messages_views
     from shopkeeper import views as shopkeeper_views
     from supplier import api as supplier_api
     from supplier import views as supplier_views
 
     app.add_url_rule("/", endpoint="home", view_func=shopkeeper_views.home)
     app.add_url_rule("/healthz", endpoint="healthz", view_func=lambda: {"status": "ok"})
-    for blueprint in (accounts_views.bp, supplier_views.bp, shopkeeper_views.bp):
+    for blueprint in (uploads.bp, accounts_views.bp, supplier_views.bp, shopkeeper_views.bp, feed_views.bp,
+                      messages_views.bp):
         app.register_blueprint(blueprint)
-    for blueprint in (accounts_api.blp, supplier_api.blp, shopkeeper_api.blp):
+    for blueprint in (accounts_api.blp, supplier_api.blp, shopkeeper_api.blp, feed_api.blp, messages_api.blp):
         api.register_blueprint(blueprint)
 
 

@@ -12,8 +12,3 @@ def home():
 @bp.route("/communities")
 def my_communities():
     return ""
-
-
-@bp.route("/messages")
-def inbox():
-    return ""
