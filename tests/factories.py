@@ -40,3 +40,72 @@ def token_headers(user: User) -> dict:
     _token, plain = accounts.create_api_token(user, "tests")
     db.session.commit()
     return {"Authorization": f"Bearer {plain}"}
+
+
+def make_tag(namespace: str = "skin", value: str = "dry", label_en: str | None = None,
+             label_zh: str | None = None):
+    from supplier.models import Tag
+
+    tag = db.session.execute(db.select(Tag).filter_by(namespace=namespace, value=value)).scalar_one_or_none()
+    if tag is None:
+        tag = Tag(namespace=namespace, value=value, label_en=label_en or value.title(), label_zh=label_zh or value)
+        db.session.add(tag)
+        db.session.commit()
+    return tag
+
+
+def make_supplier(*, name: str | None = None, staff: tuple[User, ...] = (), currency: str = "CNY"):
+    from supplier.models import Supplier, SupplierStaff
+
+    name = name or unique("Orchard Co ")
+    supplier = Supplier(name=name, slug=unique("supplier-"), currency=currency, description="")
+    db.session.add(supplier)
+    for user in staff:
+        supplier.staff.append(SupplierStaff(user_id=user.id))
+        accounts.grant_role(user, Role.SUPPLIER)
+    db.session.commit()
+    return supplier
+
+
+def make_product(supplier, *, name: str | None = None, tags=(), wholesale_price: int = 1000,
+                 retail_price: int = 1500, case_pack: int = 6, lead_time_days: int = 3, active: bool = True):
+    from supplier.models import Product, Variant
+
+    product = Product(supplier_id=supplier.id, name=name or unique("Product "), description="", active=active)
+    product.tags = list(tags)
+    product.variants.append(Variant(supplier_id=supplier.id, sku=unique("SKU-"), name="Standard", unit="box",
+                                    case_pack=case_pack, wholesale_price=wholesale_price,
+                                    retail_price=retail_price, currency=supplier.currency,
+                                    lead_time_days=lead_time_days))
+    db.session.add(product)
+    db.session.commit()
+    return product
+
+
+def make_community(owner: User | None = None, *, name: str | None = None, slug: str | None = None,
+                   currency: str = "CNY", timezone: str = "Asia/Shanghai"):
+    """A community run by ``owner`` (a new shopkeeper by default), who is its SHOPKEEPER member."""
+    from shopkeeper.models import Community, Membership, MembershipRole
+
+    owner = owner or make_user(roles=(Role.SHOPKEEPER,))
+    if not owner.has_role(Role.SHOPKEEPER):
+        accounts.grant_role(owner, Role.SHOPKEEPER)
+    community = Community(owner_id=owner.id, name=name or unique("Garden Club "), slug=slug or unique("garden-"),
+                          currency=currency, timezone=timezone, description="")
+    db.session.add(community)
+    db.session.flush()
+    db.session.add(Membership(community_id=community.id, user_id=owner.id, role=MembershipRole.SHOPKEEPER))
+    db.session.commit()
+    return community
+
+
+def add_member(community, user: User | None = None, *, tags=()):
+    """``user`` (a new person by default) joins ``community`` as a member, with optional tags."""
+    from shopkeeper.models import Membership, MemberTag
+
+    user = user or make_user()
+    membership = Membership(community_id=community.id, user_id=user.id)
+    membership.tags = [MemberTag(tag_id=tag.id, set_by_shopkeeper=True) for tag in tags]
+    db.session.add(membership)
+    db.session.commit()
+    return user
