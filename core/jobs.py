@@ -72,6 +72,18 @@ def rq_queue(name: str = "default", url: str | None = None):
     return Queue(name, connection=redis_connection(url))
 
 
+def _pending_in_rq(queue, job_id: str) -> bool:
+    """A job with this id is already waiting: enqueueing it again would only run the same work twice."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus
+
+    try:
+        status = Job.fetch(job_id, connection=queue.connection).get_status()
+    except NoSuchJobError:
+        return False
+    return status in {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+
+
 def enqueue(func: Callable | str, *args, at: datetime | None = None, job_id: str | None = None,
             queue: str = "default") -> None:
     """Run ``func(*args)`` after the current unit of work commits (at ``at``, if given).
@@ -87,6 +99,8 @@ def dispatch(app: Flask, path: str, args: tuple, *, at: datetime | None, job_id:
              queue: str) -> None:
     if app.config["JOBS_BACKEND"] == "rq":
         q = rq_queue(queue, app.config["REDIS_URL"])
+        if job_id and _pending_in_rq(q, job_id):
+            return
         options = {"job_id": job_id} if job_id else {}
         if at is not None and at > clock.now():
             q.enqueue_at(at, run_job, path, *args, **options)
@@ -145,6 +159,8 @@ def work(app: Flask, queues: list[str], burst: bool = False, scheduler: bool = T
     from rq import Worker
 
     with app.app_context():
+        # Forked work-horses must not share the parent's database connections.
+        db.engine.dispose()
         connection = redis_connection(app.config["REDIS_URL"])
         worker = Worker(queues, connection=connection)
         worker.work(burst=burst, with_scheduler=scheduler)

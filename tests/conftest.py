@@ -21,8 +21,31 @@ OUTPUT = Path(os.environ.get("TUAN_TEST_OUTPUT", Path(__file__).resolve().parent
 
 
 def _database_url(tmp: Path) -> str:
+    """SQLite in a temporary folder, or — with DATABASE_URL — a PostgreSQL database of this run's own
+    (created beside the given one and dropped at the end), so that test runs never share tables."""
     url = os.environ.get("DATABASE_URL")
-    return url if url else f"sqlite:///{tmp / 'test.sqlite3'}"
+    if not url:
+        return f"sqlite:///{tmp / 'test.sqlite3'}"
+    base = sa.make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    own = base.set(database=f"{base.database}_run{os.getpid()}")
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{own.database}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{own.database}"'))
+    admin.dispose()
+    _databases_to_drop.append((base, own.database))
+    return own.render_as_string(hide_password=False)
+
+
+_databases_to_drop: list = []
+
+
+def pytest_sessionfinish(session, exitstatus):
+    for base, name in _databases_to_drop:
+        admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def _reset_schema(app) -> None:
@@ -54,7 +77,7 @@ def app():
     tmp = Path(tempfile.mkdtemp(prefix="tuan-test-"))
     application = create_app({
         "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": _database_url(tmp).replace("postgresql://", "postgresql+psycopg://", 1),
+        "SQLALCHEMY_DATABASE_URI": _database_url(tmp),
         "SECRET_KEY": "test-secret",
         "WTF_CSRF_ENABLED": False,
         "JOBS_BACKEND": "inprocess",
