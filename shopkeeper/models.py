@@ -181,6 +181,11 @@ class Thread(IdMixin, TimestampMixin, db.Model):
     community_id: Mapped[int] = mapped_column(sa.ForeignKey("communities.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: when the member was last emailed about an unread message here (None once they have read it):
+    #: at most one email an hour per side and thread
+    member_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the same for the shopkeeper's side
+    shopkeeper_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     community: Mapped[Community] = relationship()
     member: Mapped[User] = relationship()

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 12aa1f6400a4
+Revision ID: 29e0710d2117
 Revises: 
-Create Date: 2026-11-22 11:05:57.471883
+Create Date: 2026-11-22 11:12:09.267944
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import core.db
 
 
 # revision identifiers, used by Alembic.
-revision = '12aa1f6400a4'
+revision = '29e0710d2117'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -225,6 +225,8 @@ def upgrade():
     sa.Column('community_id', sa.Integer(), nullable=False),
     sa.Column('member_id', sa.Integer(), nullable=False),
     sa.Column('last_message_at', core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('member_notified_at', core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('shopkeeper_notified_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', core.db.UTCDateTime(timezone=True), nullable=False),
