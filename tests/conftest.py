@@ -70,10 +70,23 @@ class IsolatedClient(FlaskClient):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
+def _compile_translations() -> None:
+    """Tests read the catalogs as they are in the tree, even when set-up has not compiled them."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (Path(__file__).resolve().parent.parent / "translations").glob("*/LC_MESSAGES/messages.po"):
+        with po.open("rb") as source:
+            catalog = read_po(source)
+        with po.with_suffix(".mo").open("wb") as target:
+            write_mo(target, catalog)
+
+
 @pytest.fixture(scope="session")
 def app():
     from app import create_app
 
+    _compile_translations()
     tmp = Path(tempfile.mkdtemp(prefix="tuan-test-"))
     application = create_app({
         "TESTING": True,
