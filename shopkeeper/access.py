@@ -9,9 +9,12 @@ from accounts.models import User
 from core.errors import Forbidden, NotFound
 from core.extensions import db
 from shopkeeper.models import Community, Membership, MembershipRole
+from shopkeeper.validation import is_slug
 
 
 def get_community(slug: str) -> Community:
+    if not is_slug(slug):  # no such community, and no odd bytes (NUL) sent to the database
+        raise NotFound()
     community = db.session.execute(sa.select(Community).where(Community.slug == slug)).scalar_one_or_none()
     if community is None:
         raise NotFound()
