@@ -298,6 +298,7 @@ def test_shopkeepers_browse_by_tag_and_name_page_by_page(client):
     make_product(supplier, name="Rich gel", tags=(oily,))
     login_as(client, make_user(roles=(Role.SHOPKEEPER,)))
 
+    assert 'href="/products"' in client.get("/").get_data(as_text=True)
     by_tag = client.get(f"/products?tag={oily.id}").get_data(as_text=True)
     assert "Matte gel" in by_tag and "Rich gel" in by_tag and "Rich balm" not in by_tag
     by_name = client.get("/products?q=rich").get_data(as_text=True)
