@@ -27,6 +27,14 @@ STANDARD_TAXONOMY: dict[str, list[tuple[str, str, str]]] = {
     "age": [("baby", "Baby", "婴儿"), ("kids", "Kids", "儿童"), ("senior", "Senior", "长者")],
 }
 
+#: how the standard namespaces are shown; an operator's own namespace shows as it is written
+NAMESPACE_LABELS = {"skin": _l("Skin type"), "home": _l("Home style"), "diet": _l("Diet"), "taste": _l("Taste"),
+                    "age": _l("Age group")}
+
+
+def namespace_label(namespace: str) -> str:
+    return str(NAMESPACE_LABELS.get(namespace, namespace))
+
 
 def ensure_standard_taxonomy() -> list[Tag]:
     """Create whichever standard tags are missing and return the ones created. Idempotent: existing

@@ -14,11 +14,12 @@ from core.errors import DomainError
 from core.forms import form_error
 from supplier import access, operator_views, queries, services
 from supplier.forms import ImagesForm, ProductForm, VariantForm, show_form
-from supplier.taxonomy import ensure_standard_taxonomy, tags_by_namespace
+from supplier.taxonomy import ensure_standard_taxonomy, namespace_label, tags_by_namespace
 from supplier.validation import MAX_ID, search_text
 
 bp = Blueprint("supplier", __name__)
 operator_views.register(bp)
+bp.add_app_template_global(namespace_label, "tag_namespace_label")
 
 
 
