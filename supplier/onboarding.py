@@ -85,14 +85,16 @@ def _existing_user(email: str) -> User:
 
 def add_supplier_staff(actor: User, supplier_id: int, email: str) -> User:
     """Make the user with this email staff of the supplier, granting them the supplier role.
-    Idempotent. Raises ``forbidden``, ``not_found`` or ``unknown_user`` (422)."""
+    Idempotent. Raises ``forbidden``, ``not_found``, ``unknown_user`` (422), or ``already_staff`` (409)
+    when a concurrent request added them first."""
     _require_operator(actor)
     supplier = _get_supplier(supplier_id)
     user = _existing_user(email)
     if not any(link.user_id == user.id for link in supplier.staff):
         supplier.staff.append(SupplierStaff(user_id=user.id))
+        flush_or_conflict(Conflict("already_staff", _l("This person was just added by someone else."),
+                                   field="email"))
     accounts.grant_role(user, Role.SUPPLIER)
-    db.session.flush()
     return user
 
 
