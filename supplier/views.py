@@ -3,6 +3,7 @@ pages live in ``supplier.operator_views`` and are routed here, on the same bluep
 
 from __future__ import annotations
 
+import click
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -175,9 +176,9 @@ def browse():
                            groups=tags_by_namespace())
 
 
-@bp.route("/products/<int:product_id>")
+@bp.route("/products/<int:product_id>", endpoint="product")
 @login_required
-def product(product_id: int):
+def product_page(product_id: int):
     product = access.visible_product(current_user, product_id)
     staff = access.is_staff(current_user, product.supplier_id)
     wholesale = staff or access.is_operator(current_user)
@@ -191,4 +192,4 @@ def ensure_taxonomy_command() -> None:
     """Create the standard tags that are missing (safe to run on every deploy)."""
     created = ensure_standard_taxonomy()
     commit()
-    print(f"{len(created)} standard tag(s) created")
+    click.echo(f"{len(created)} standard tag(s) created")
