@@ -38,7 +38,8 @@ def list_tokens():
 @blp.response(201, NewTokenOut)
 def create_token(data):
     token, plain = services.create_api_token(current_user, data["name"])
-    return {**TokenOut().dump(token), "token": plain}
+    token.token = plain  # shown in this one answer, never stored
+    return token
 
 
 @blp.delete("/me/tokens/<int:token_id>")

@@ -109,3 +109,11 @@ def test_password_change_needs_the_current_one(client):
     assert bad.status_code == 422
     good = client.post("/profile/password", data={"current_password": PASSWORD, "password": "new password"})
     assert good.status_code == 302
+
+
+def test_a_token_created_through_the_api_is_returned_once(client):
+    headers = token_headers(make_user())
+    response = client.post("/api/v1/me/tokens", json={"name": "ERP"}, headers=headers)
+    assert response.status_code == 201
+    assert response.json["token"].startswith("tuan_") and response.json["name"] == "ERP"
+    assert "token" not in client.get("/api/v1/me/tokens", headers=headers).json[0]
