@@ -9,12 +9,14 @@ from core.errors import DomainError
 from core.forms import form_error, invalid_form
 from shopkeeper import feed
 from shopkeeper.access import get_community, is_shopkeeper
+from shopkeeper.models import ReactionKind
 from shopkeeper.panel import community_panel
 from shopkeeper.social_forms import CommentForm, EditPostForm, PostForm
 
 bp = Blueprint("feed", __name__)
 
-KINDS = "any(like, love, want)"
+#: the reaction kinds as a URL converter: any other word is a 404
+KINDS = f"any({', '.join(kind.value for kind in ReactionKind)})"
 
 
 def _page_number() -> int:

@@ -149,6 +149,32 @@ def test_unread_messages_are_counted_in_one_query(app, world):
     assert len(statements) == 1
 
 
+def test_the_inbox_costs_the_same_number_of_queries_for_two_threads_or_twelve(app, world):
+    community, shopkeeper = world["community"], world["shopkeeper"]
+    client = logged_in(app, shopkeeper)
+
+    def someone_writes():
+        member = add_member(community)
+        thread = Thread(community_id=community.id, member_id=member.id, last_message_at=clock.now())
+        db.session.add(thread)
+        db.session.flush()
+        db.session.add(Message(thread_id=thread.id, sender_id=member.id, body="hello"))
+        db.session.commit()
+
+    def queries_for_inbox() -> int:
+        with counting_queries() as statements:
+            assert client.get("/messages").status_code == 200
+        return len(statements)
+
+    for _ in range(2):
+        someone_writes()
+    few = queries_for_inbox()
+    for _ in range(10):
+        someone_writes()
+    assert queries_for_inbox() == few
+    assert unread_badge(client.get("/messages").get_data(as_text=True)) == "12"
+
+
 def test_notification_emails_wait_an_hour_unless_the_last_one_was_read(app, world):
     clock.freeze(datetime(2025, 5, 1, 9, tzinfo=UTC))
     community, member, shopkeeper = world["community"], world["member"], world["shopkeeper"]
