@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from accounts.models import User
 from core import clock
@@ -103,7 +103,8 @@ def inbox(user: User, page: int = 1, per_page: int = INBOX_PAGE_SIZE) -> tuple[P
         return result, []
     unread = dict(db.session.execute(
         sa.select(Message.thread_id, sa.func.count()).join(Thread, Thread.id == Message.thread_id)
-        .where(Message.thread_id.in_(ids), _unread_by(user, runs)).group_by(Message.thread_id)).all())
+        .where(Message.thread_id.in_(ids), _unread_by(user, runs_it=Thread.community_id.in_(runs)))
+        .group_by(Message.thread_id)).all())
     latest = sa.select(sa.func.max(Message.id)).where(Message.thread_id.in_(ids)).group_by(Message.thread_id)
     last = {message.thread_id: message
             for message in db.session.execute(sa.select(Message).where(Message.id.in_(latest))).scalars()}
@@ -113,10 +114,14 @@ def inbox(user: User, page: int = 1, per_page: int = INBOX_PAGE_SIZE) -> tuple[P
 
 
 def unread_count(user: User) -> int:
-    """How many messages wait for the caller, across all their threads: one COUNT over the unread index."""
+    """How many messages wait for the caller, across all their threads: one COUNT that starts from the
+    partial index of unread messages, so it costs what is unread, not what was ever written."""
+    shop = aliased(Membership)
     return db.session.execute(
         sa.select(sa.func.count()).select_from(Message).join(Thread, Thread.id == Message.thread_id)
-        .where(_unread_by(user, _communities_run_by(user)))).scalar_one()
+        .outerjoin(shop, sa.and_(shop.community_id == Thread.community_id, shop.user_id == user.id,
+                                 shop.role == MembershipRole.SHOPKEEPER))
+        .where(_unread_by(user, runs_it=shop.id.is_not(None)))).scalar_one()
 
 
 def _communities_run_by(user: User):
@@ -124,12 +129,12 @@ def _communities_run_by(user: User):
         Membership.user_id == user.id, Membership.role == MembershipRole.SHOPKEEPER).scalar_subquery()
 
 
-def _unread_by(user: User, runs):
-    """Unread messages addressed to ``user``: the shop's in their own threads, the members' in the threads
-    of the communities they run."""
+def _unread_by(user: User, runs_it):
+    """Unread messages addressed to ``user``: the shop's in their own thread, and the members' in the
+    threads of communities they run (``runs_it``: SQL that is true for those threads)."""
     return sa.and_(Message.read_at.is_(None), sa.or_(
         sa.and_(Thread.member_id == user.id, Message.sender_id != user.id),
-        sa.and_(Thread.community_id.in_(runs), Thread.member_id != user.id, Message.sender_id == Thread.member_id),
+        sa.and_(runs_it, Thread.member_id != user.id, Message.sender_id == Thread.member_id),
     ))
 
 

@@ -195,7 +195,9 @@ class Message(IdMixin, TimestampMixin, db.Model):
     __tablename__ = "messages"
     __table_args__ = (
         sa.Index("ix_messages_thread_created", "thread_id", "created_at"),
-        sa.Index("ix_messages_unread", "thread_id", "sender_id", "read_at"),
+        #: unread messages only: a small index that the unread badge on every page counts from
+        sa.Index("ix_messages_unread", "thread_id", "sender_id", postgresql_where=sa.text("read_at IS NULL"),
+                 sqlite_where=sa.text("read_at IS NULL")),
         sa.CheckConstraint("length(body) > 0", name="body_not_empty"),
     )
 

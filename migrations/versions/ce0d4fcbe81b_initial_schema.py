@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 29e0710d2117
+Revision ID: ce0d4fcbe81b
 Revises: 
-Create Date: 2026-11-22 11:12:09.267944
+Create Date: 2026-11-22 11:29:07.080031
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import core.db
 
 
 # revision identifiers, used by Alembic.
-revision = '29e0710d2117'
+revision = 'ce0d4fcbe81b'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -317,7 +317,7 @@ def upgrade():
     )
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.create_index('ix_messages_thread_created', ['thread_id', 'created_at'], unique=False)
-        batch_op.create_index('ix_messages_unread', ['thread_id', 'sender_id', 'read_at'], unique=False)
+        batch_op.create_index('ix_messages_unread', ['thread_id', 'sender_id'], unique=False, postgresql_where=sa.text('read_at IS NULL'), sqlite_where=sa.text('read_at IS NULL'))
 
     op.create_table('post_images',
     sa.Column('post_id', sa.Integer(), nullable=False),
@@ -371,7 +371,7 @@ def downgrade():
 
     op.drop_table('post_images')
     with op.batch_alter_table('messages', schema=None) as batch_op:
-        batch_op.drop_index('ix_messages_unread')
+        batch_op.drop_index('ix_messages_unread', postgresql_where=sa.text('read_at IS NULL'), sqlite_where=sa.text('read_at IS NULL'))
         batch_op.drop_index('ix_messages_thread_created')
 
     op.drop_table('messages')
