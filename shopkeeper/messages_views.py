@@ -11,6 +11,7 @@ from core.errors import DomainError
 from core.forms import form_error, invalid_form
 from shopkeeper import messaging
 from shopkeeper.access import get_community, is_shopkeeper
+from shopkeeper.recommendations import recommend_for_member
 from shopkeeper.social_forms import MessageForm
 
 log = logging.getLogger(__name__)
@@ -39,10 +40,6 @@ def _page_number() -> int:
 
 def _recommendations(conversation) -> list:
     """Products to suggest to this member, beside the shopkeeper's side of the thread."""
-    try:
-        from shopkeeper.recommendations import recommend_for_member
-    except ImportError:
-        return []
     return recommend_for_member(conversation.member, limit=6)
 
 
