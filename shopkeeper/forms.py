@@ -85,10 +85,6 @@ class PickupChoiceForm(FlaskForm):
         return self
 
 
-class JoinForm(PickupChoiceForm):
-    pass
-
-
 class CheckboxesField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()

@@ -15,7 +15,7 @@ from core.forms import form_error
 from shopkeeper import invites as invite_service
 from shopkeeper import services
 from shopkeeper.access import get_community, membership_of, require_shopkeeper
-from shopkeeper.forms import InviteForm, JoinForm, show_form
+from shopkeeper.forms import InviteForm, PickupChoiceForm, show_form
 from shopkeeper.invites import InviteRefused, InviteState, invite_state
 from shopkeeper.links import community_home_url
 
@@ -58,7 +58,7 @@ def join(token: str):
     community = invite.community
     if membership_of(current_user, community) is not None:
         return redirect(community_home_url(community))
-    form = JoinForm().offer(services.pickup_points(community))
+    form = PickupChoiceForm().offer(services.pickup_points(community))
     context = {"community": community, "invite": invite, "token": token}
     refused = invite_service.refusal(invite)
     if refused is not None:
