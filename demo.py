@@ -97,7 +97,7 @@ def _user(email: str, name: str, password_hash: str, roles=()) -> User:
 
 
 def _tags() -> dict[str, Tag]:
-    from supplier.services import ensure_standard_taxonomy
+    from supplier.taxonomy import ensure_standard_taxonomy
 
     ensure_standard_taxonomy()
     return {tag.code: tag for tag in db.session.execute(sa.select(Tag)).scalars()}
