@@ -32,6 +32,7 @@ def register_extensions(app: Flask) -> None:
     from core.db import register_commit_boundary
     from core.extensions import api, babel, csrf, db, limiter, login_manager, migrate
     from core.i18n import select_locale, select_timezone
+    from core.validation import register_input_guard
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"), render_as_batch=True,
@@ -49,6 +50,7 @@ def register_extensions(app: Flask) -> None:
         "security": [{"bearerAuth": []}, {"cookieAuth": []}],
     })
     api.init_app(app)
+    register_input_guard(app)
     register_auth(app)
     register_commit_boundary(app)
 
