@@ -1,6 +1,6 @@
 """Input no database can store is refused at the door, whatever the endpoint: a NUL character
 (PostgreSQL refuses it in text) or an unpaired surrogate (not encodable as UTF-8) anywhere in the
-query string, form fields or JSON body is a 400 with a clear message — never a 500 further in."""
+query string, form fields or JSON body is a 422 with a clear message — never a 500 further in."""
 
 from __future__ import annotations
 
@@ -57,4 +57,4 @@ def register_input_guard(app: Flask) -> None:
         field = _unstorable_field()
         if field is not None:
             raise DomainError("bad_text", _l("This text contains characters we cannot store."),
-                              field=field, status=400)
+                              field=field, status=422)

@@ -157,11 +157,11 @@ def test_text_no_database_can_store_is_refused_at_the_door(client, bad):
 
     headers = token_headers(make_user())
     response = client.post("/api/v1/me/tokens", json={"name": bad}, headers=headers)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json["error"] == {"code": "bad_text", "fields": {"name": [
         "This text contains characters we cannot store."]},
         "message": "This text contains characters we cannot store."}
     if bad == "a\x00b":  # a lone surrogate cannot even be encoded into a query string or form
-        assert client.get("/login", query_string={"next": bad}).status_code == 400
+        assert client.get("/login", query_string={"next": bad}).status_code == 422
         assert client.post("/register", data={"display_name": bad, "email": "x@example.com",
-                                              "password": "long enough"}).status_code == 400
+                                              "password": "long enough"}).status_code == 422
