@@ -42,9 +42,20 @@ def make_invite(community, *, created_by: User | None = None, label: str = "Neig
     return invite
 
 
+def make_pickup_point(community, *, name: str = "Lotus Court gate", address: str = "18 Lotus Road, gate 2"):
+    from shopkeeper import services
+    from shopkeeper.models import Community
+
+    point = services.add_pickup_point(db.session.get(Community, community.id).owner, community, name=name,
+                                      address=address, region="Xuhui", opening_hours="Mon–Fri 17:00–20:00")
+    db.session.commit()
+    return point
+
+
 def make_busy_world() -> dict:
     """One person who is everything at once — operator, supplier staff and shopkeeper of a community with
-    tagged members, posts with comments and an invite — so that every API operation has something to find."""
+    tagged members, posts with comments and an invite — so that every API operation has something to find.
+    ``spares`` are a second post, comment and invite, there to be deleted or withdrawn."""
     boss = make_user(display_name="Wang Fang 王芳", roles=(Role.OPERATOR, Role.SHOPKEEPER))
     dry, oily = make_tag("skin", "dry", "Dry", "干性"), make_tag("skin", "oily", "Oily", "油性")
     supplier = make_supplier(name="Hainan Orchards", staff=(boss,))
@@ -52,8 +63,14 @@ def make_busy_world() -> dict:
     community = make_community(boss, name="Lotus Court", slug="lotus-court")
     members = [add_member(community, make_user(display_name=name), tags=tags)
                for name, tags in (("Li Na 李娜", (dry,)), ("Zhang Wei 张伟", (oily,)), ("Emma Brown", ()))]
+    point = make_pickup_point(community)
+    # The spares come first: small ids (1, 0) are what generated requests try most.
+    spare_post = make_post(community, boss, body="Last week's peaches: all picked up, thank you!")
+    spares = {"post": spare_post, "comment": make_comment(spare_post, members[1], body="Delicious!"),
+              "invite": make_invite(community, label="Old flyer")}
     post = make_post(community, boss, pinned=True)
-    make_comment(post, members[0])
+    comment = make_comment(post, members[0])
     invite = make_invite(community)
     return {"user": boss, "tags": (dry, oily), "supplier": supplier, "product": product, "community": community,
-            "members": members, "post": post, "invite": invite}
+            "members": members, "point": point, "post": post, "comment": comment, "invite": invite,
+            "spares": spares}
