@@ -25,6 +25,7 @@ def register_config(app: Flask, overrides: dict | None) -> None:
     app.config.update(from_environment())
     app.config.update(overrides or {})
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def register_extensions(app: Flask) -> None:

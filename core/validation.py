@@ -6,11 +6,21 @@ from __future__ import annotations
 
 from flask import Flask, request
 from flask_babel import lazy_gettext as _l
+from werkzeug.routing import IntegerConverter
 
 from core.errors import DomainError
 
 #: ids are INTEGER columns; a larger number cannot name a row
 MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every route: a number no INTEGER column can hold does not match, so it is a
+    plain 404 at routing rather than a database error later."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def storable(text: str) -> bool:
@@ -52,6 +62,8 @@ def _unstorable_field() -> str | None:
 
 
 def register_input_guard(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter
+
     @app.before_request
     def _refuse_unstorable_text():
         field = _unstorable_field()

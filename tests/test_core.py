@@ -165,3 +165,11 @@ def test_text_no_database_can_store_is_refused_at_the_door(client, bad):
         assert client.get("/login", query_string={"next": bad}).status_code == 422
         assert client.post("/register", data={"display_name": bad, "email": "x@example.com",
                                               "password": "long enough"}).status_code == 422
+
+
+def test_an_id_no_row_can_have_is_a_plain_404(client):
+    from tests.factories import token_headers
+
+    headers = token_headers(make_user())
+    assert client.delete("/api/v1/me/tokens/2147483648", headers=headers).status_code == 404
+    assert client.delete("/api/v1/me/tokens/2147483647", headers=headers).status_code == 404
