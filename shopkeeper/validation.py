@@ -8,13 +8,13 @@ import unicodedata
 from functools import lru_cache
 from zoneinfo import available_timezones
 
+from core.validation import MAX_ID  # noqa: F401  (re-exported for this package)
+
 #: community slugs: lowercase letters, digits and single dashes, as they appear in /c/<slug>
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_MIN, SLUG_MAX = 2, 64
 #: invite tokens are URL-safe base64 (secrets.token_urlsafe)
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-#: the largest id PostgreSQL's INTEGER holds; anything above cannot name a row
-MAX_ID = 2**31 - 1
 #: URL converter for ids: a number outside INTEGER's range is a 404 at routing, never a database error
 ID = f"int(min=1, max={MAX_ID})"
 #: invites are counted in a 32-bit column too

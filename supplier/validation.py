@@ -10,13 +10,12 @@ from sqlalchemy.exc import IntegrityError
 
 from core.errors import DomainError
 from core.extensions import db
+from core.validation import MAX_ID  # noqa: F401  (re-exported for this package)
 
 #: prices are minor units per unit in an INTEGER column: up to 10 million major units (CNY, USD…)
 MAX_PRICE = 1_000_000_000
 MAX_CASE_PACK = 100_000
 MAX_LEAD_TIME_DAYS = 3_650
-#: ids are INTEGER columns; anything larger cannot exist
-MAX_ID = 2**31 - 1
 MAX_TAGS_PER_PRODUCT = 50
 MAX_IMAGES_PER_PRODUCT = 12
 
