@@ -15,7 +15,6 @@ from core.extensions import db
 from core.uploads import delete_after_commit, save_image
 from supplier.access import managed_image, managed_product, managed_supplier, managed_variant
 from supplier.models import Product, ProductImage, Variant
-from supplier.taxonomy import ensure_standard_taxonomy as ensure_standard_taxonomy  # the seed calls it from here
 from supplier.taxonomy import resolve_tags
 from supplier.validation import (
     MAX_CASE_PACK,
