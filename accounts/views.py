@@ -9,8 +9,19 @@ from accounts.forms import LanguageForm, LoginForm, PasswordForm, ProfileForm, R
 from core.errors import DomainError
 from core.extensions import limiter
 from core.forms import form_error, invalid_form
+from core.i18n import LANGUAGES
 
 bp = Blueprint("accounts", __name__)
+
+
+@bp.before_app_request
+def remember_language_from_link():
+    """A link that names a language (``?lang=zh_Hans_CN``, say in a shared invite) keeps the visitor in that
+    language as they click on, and registering keeps it as their setting: the choice goes into the session,
+    where the locale selector looks after the user's own setting."""
+    choice = request.args.get("lang")
+    if choice in LANGUAGES and session.get("locale") != choice and not request.path.startswith("/api/"):
+        session["locale"] = choice
 
 
 def _next_url() -> str:
