@@ -15,6 +15,7 @@ from shopkeeper import members as member_service
 from shopkeeper.access import get_community, require_member, require_shopkeeper
 from shopkeeper.forms import MemberFilters, NoteForm, PickupChoiceForm, TagsForm, attach_error
 from shopkeeper.links import message_url
+from shopkeeper.models import MembershipRole
 from shopkeeper.recommendations import recommend_for_member
 
 
@@ -52,10 +53,12 @@ def members_csv(slug: str):
 
 
 def _member_page(community, membership, *, tags_form=None, note_form=None, status=200):
+    # a thread is between a community's shopkeepers and one member: there is none with a shopkeeper
+    thread_url = None if membership.role == MembershipRole.SHOPKEEPER else message_url(community, membership.user_id)
     return render_template(
         "shopkeeper/member.html", community=community, membership=membership,
         tags_form=tags_form or _tags_form(membership), note_form=note_form or NoteForm(note=membership.note),
-        recommendations=recommend_for_member(membership), message_url=message_url(community, membership.user_id),
+        recommendations=recommend_for_member(membership), message_url=thread_url,
         point_names={point.id: point.name for point in community.pickup_points}, locale=_locale(),
     ), status
 
