@@ -2,6 +2,7 @@
 that no input reaches the database unchecked) and Out."""
 
 from flask import url_for
+from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate
 
 from core.money import SUPPORTED_CURRENCIES
@@ -18,7 +19,7 @@ class Text(fields.Str):
 
 def _timezone(value: str) -> None:
     if not is_timezone(value):
-        raise ValidationError("Not a known IANA time zone, such as Asia/Shanghai.")
+        raise ValidationError(_("Not a known IANA time zone, such as Asia/Shanghai."))
 
 
 def Id(strict: bool = True, **kwargs) -> fields.Int:

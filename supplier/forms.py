@@ -100,7 +100,7 @@ class VariantForm(FlaskForm):
     sku = StringField(_l("SKU"), validators=[DataRequired(), Length(max=64)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)],
                        description=_l("e.g. 500 g, or Large, red"))
-    unit = StringField(_l("Unit"), default="piece", validators=[DataRequired(), Length(max=32)])
+    unit = StringField(_l("Unit"), default=_l("piece"), validators=[DataRequired(), Length(max=32)])
     case_pack = IntegerField(_l("Units per case"), default=1,
                              validators=[InputRequired(), NumberRange(min=1, max=MAX_CASE_PACK)])
     wholesale_price = PriceField(_l("Wholesale price per unit"), validators=[DataRequired()])

@@ -1,6 +1,7 @@
 """JSON shapes of the catalog API. Prices are integer minor units of ``currency``."""
 
 from flask import url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from marshmallow import Schema, fields, missing, validate
 
@@ -14,7 +15,7 @@ from supplier.validation import (
     TAG_PART,
 )
 
-_tag_part = validate.Regexp(TAG_PART, error="Use lowercase letters, digits and hyphens only.")
+_tag_part = validate.Regexp(TAG_PART, error=_l("Use lowercase letters, digits and hyphens only."))
 
 
 def _id(**kwargs):
