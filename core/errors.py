@@ -85,8 +85,12 @@ def _fields_from(exc: HTTPException) -> dict:
 
 
 def register_error_handlers(app: Flask) -> None:
+    from core.extensions import db
+
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
+        # The unit of work is refused: roll back before rendering, which may read the user again.
+        db.session.rollback()
         return error_response(exc.status, exc.code, exc.message, exc.fields)
 
     @app.errorhandler(HTTPException)
@@ -99,4 +103,5 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
         return error_response(500, "internal", _l("Something went wrong on our side. Nothing was saved."))

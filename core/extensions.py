@@ -8,6 +8,7 @@ from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
+from marshmallow import Schema, fields
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -24,8 +25,24 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class ErrorBody(Schema):
+    code = fields.Str(required=True, metadata={"description": "stable, for programs: not_found, invalid…"})
+    message = fields.Str(required=True, metadata={"description": "for people, in the request's language"})
+    fields_ = fields.Dict(data_key="fields", keys=fields.Str(), values=fields.List(fields.Str()),
+                          metadata={"description": "field name → messages"})
+
+
+class ErrorOut(Schema):
+    """Every error answer of the API: ``{"error": {"code", "message", "fields"}}``."""
+
+    error = fields.Nested(ErrorBody, required=True)
+
+
 class TuanApi(Api):
-    """flask-smorest without its app-wide error handlers: ``core.errors`` answers for HTML and JSON."""
+    """flask-smorest without its app-wide error handlers: ``core.errors`` answers for HTML and JSON,
+    and the OpenAPI document describes that answer."""
+
+    ERROR_SCHEMA = ErrorOut
 
     def _register_error_handlers(self):
         pass

@@ -83,6 +83,12 @@ def probe_app(app):
         db.session.flush()
         raise RuntimeError("boom")
 
+    @probe.post("/probe/failed-flush")
+    def failed_flush():
+        for _ in range(2):
+            db.session.add(User(email="twin@example.com", display_name="Twin", password_hash="x"))
+        db.session.flush()  # the unique key refuses the twin: the session is now in a failed state
+
     other.register_blueprint(probe)
     yield other
     with other.app_context():
@@ -108,6 +114,14 @@ def test_an_unexpected_error_is_a_clean_500_page_and_nothing_is_saved(probe_app)
     assert response.status_code == 500
     assert "Nothing was saved" in response.get_data(as_text=True)
     assert "crash@example.com" not in _emails()
+
+
+def test_a_failed_flush_still_gets_a_clean_error_answer(probe_app):
+    probe_app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = probe_app.test_client().post("/probe/failed-flush", headers={"Accept": "application/json"})
+    assert response.status_code == 500
+    assert response.json["error"]["code"] == "internal"
+    assert "twin@example.com" not in _emails()
 
 
 def test_unknown_pages_are_404_in_html_and_json(client):

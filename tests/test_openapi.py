@@ -124,8 +124,6 @@ def test_every_operation_documents_when_it_refuses_input(spec):
         assert errors, f"{method.upper()} {path} documents no error answer"
 
 
-@pytest.mark.xfail(strict=True, reason="core: flask-smorest still documents its own Error schema "
-                                       "(code/status/message/errors); see the fix proposed in the report")
 def test_every_error_answer_is_documented_in_the_shape_it_comes_out(spec):
     for path, method, operation, _parameters in operations(spec):
         for code, response in operation["responses"].items():
