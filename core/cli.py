@@ -12,12 +12,15 @@ def register_cli(app: Flask) -> None:
     @click.option("--port", default=5000, show_default=True)
     def serve(host: str, port: int) -> None:
         """Flask's server, with the in-process scheduler when there is no Redis (the embedded default)."""
+        from werkzeug.serving import run_simple
+
         from core.jobs import start_inprocess_scheduler
 
         app_obj = current_app._get_current_object()
         if app_obj.config["JOBS_BACKEND"] == "inprocess":
             start_inprocess_scheduler(app_obj)
-        app_obj.run(host=host, port=port, threaded=True, use_reloader=False)
+        click.echo(f"Serving Tuan at http://{host}:{port}/ (Ctrl+C to stop)")
+        run_simple(host, port, app_obj, threaded=True, use_reloader=False)
 
     @app.cli.command("worker")
     @click.option("--queue", "-q", "queues", multiple=True, default=["default", "email"],
