@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from babel import Locale
+from babel.dates import format_datetime as babel_format
 from flask import Flask, request
 from flask_babel import format_datetime, get_locale
 
@@ -19,16 +21,23 @@ def money(amount: int | None, currency: str) -> str:
     return Money(int(amount), currency).format(str(get_locale() or "en"))
 
 
+def _date_and_minutes(locale: Locale) -> str:
+    """The locale's medium date with its short time: "Nov 21, 2026, 7:43 PM", "2026年11月21日 19:43"."""
+    return locale.datetime_formats["medium"].format(locale.time_formats["short"].pattern,
+                                                     locale.date_formats["medium"].pattern)
+
+
 def local_time(value: datetime | None, tz: str | None = None, fmt: str = "medium") -> str:
-    """A UTC time shown in a community's time zone (or the user's, by default)."""
+    """A UTC time shown in a community's time zone (or the user's, by default). "medium" reads to the
+    minute; "short", "long" or a Babel pattern ("yyyy-MM-dd") as Babel has them."""
     if value is None:
         return ""
+    locale = get_locale() or Locale.parse("en")
+    pattern = _date_and_minutes(locale) if fmt == "medium" else fmt
     if tz:
         local = value.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
-        from babel.dates import format_datetime as babel_format
-
-        return babel_format(local, fmt, locale=str(get_locale() or "en"))
-    return format_datetime(value, fmt)
+        return babel_format(local, pattern, locale=locale)
+    return format_datetime(value, pattern)
 
 
 def role_label(role: str) -> str:
