@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from datetime import datetime
 
 from flask.testing import FlaskClient
 
 from accounts import services as accounts
 from accounts.models import Role, User
+from core import clock
 from core.extensions import db
 
 PASSWORD = "correct horse battery"
@@ -109,3 +111,50 @@ def add_member(community, user: User | None = None, *, tags=()):
     db.session.add(membership)
     db.session.commit()
     return user
+
+
+def make_pickup_point(community, *, name: str | None = None, address: str = "1 Elm Street", region: str = "Xuhui",
+                      opening_hours: str = "Mon–Fri 17:00–20:00", active: bool = True):
+    from shopkeeper.models import PickupPoint
+
+    point = PickupPoint(community_id=community.id, name=name or unique("Corner shop "), address=address,
+                        region=region, opening_hours=opening_hours, active=active)
+    db.session.add(point)
+    db.session.commit()
+    return point
+
+
+def make_invite(community, *, created_by: User | None = None, label: str = "", expires_at: datetime | None = None,
+                max_uses: int | None = None, revoked: bool = False):
+    """An invite link into ``community`` (by its owner unless ``created_by``), valid unless told otherwise."""
+    from shopkeeper.models import Invite
+
+    creator_id = created_by.id if created_by else community.owner_id
+    invite = Invite(community_id=community.id, created_by_id=creator_id, token=unique("token-"),
+                    label=label, expires_at=expires_at, max_uses=max_uses, use_count=0,
+                    revoked_at=clock.now() if revoked else None)
+    db.session.add(invite)
+    db.session.commit()
+    return invite
+
+
+def make_post(community, author: User | None = None, *, body: str = "Fresh lychees arrive on Friday.",
+              pinned: bool = False):
+    """A post by ``author`` (the community's owner by default), written through the feed service."""
+    from shopkeeper import feed
+    from shopkeeper.models import Community
+
+    author = author or db.session.get(Community, community.id).owner
+    post = feed.create_post(author, community, body)
+    if pinned:
+        feed.update_post(author, post.id, pinned=True)
+    db.session.commit()
+    return post
+
+
+def make_comment(post, author: User, *, body: str = "Count me in!"):
+    from shopkeeper import feed
+
+    comment = feed.add_comment(author, post.id, body)
+    db.session.commit()
+    return comment

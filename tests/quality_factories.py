@@ -3,53 +3,19 @@ Plain functions with keyword overrides; each commits, as a real request would.""
 
 from __future__ import annotations
 
-from accounts.models import Role, User
-from core.extensions import db
-from tests.factories import add_member, make_community, make_product, make_supplier, make_tag, make_user
-
-
-def make_post(community, author: User | None = None, *, body: str = "Fresh lychees arrive on Friday.",
-              pinned: bool = False):
-    """A post by ``author`` (the community's owner by default), written through the feed service."""
-    from shopkeeper import feed
-    from shopkeeper.models import Community
-
-    author = author or db.session.get(Community, community.id).owner
-    post = feed.create_post(author, community, body)
-    if pinned:
-        feed.update_post(author, post.id, pinned=True)
-    db.session.commit()
-    return post
-
-
-def make_comment(post, author: User, *, body: str = "Count me in!"):
-    from shopkeeper import feed
-
-    comment = feed.add_comment(author, post.id, body)
-    db.session.commit()
-    return comment
-
-
-def make_invite(community, *, created_by: User | None = None, label: str = "Neighbours' group",
-                max_uses: int | None = None):
-    """An open invite link into ``community``, made by its shopkeeper through the invites service."""
-    from shopkeeper import invites
-    from shopkeeper.models import Community
-
-    created_by = created_by or db.session.get(Community, community.id).owner
-    invite = invites.create_invite(created_by, community, label=label, max_uses=max_uses)
-    db.session.commit()
-    return invite
-
-
-def make_pickup_point(community, *, name: str = "Lotus Court gate", address: str = "18 Lotus Road, gate 2"):
-    from shopkeeper import services
-    from shopkeeper.models import Community
-
-    point = services.add_pickup_point(db.session.get(Community, community.id).owner, community, name=name,
-                                      address=address, region="Xuhui", opening_hours="Mon–Fri 17:00–20:00")
-    db.session.commit()
-    return point
+from accounts.models import Role
+from tests.factories import (
+    add_member,
+    make_comment,
+    make_community,
+    make_invite,
+    make_pickup_point,
+    make_post,
+    make_product,
+    make_supplier,
+    make_tag,
+    make_user,
+)
 
 
 def make_busy_world() -> dict:

@@ -3,8 +3,8 @@
 from accounts.models import Role, User
 from core.extensions import db
 from shopkeeper.models import Community, MembershipRole, PickupPoint
-from tests.community_helpers import make_pickup_point, membership, page_text
-from tests.factories import add_member, login_as, make_community, make_user, token_headers
+from tests.community_helpers import membership, page_text
+from tests.factories import add_member, login_as, make_community, make_pickup_point, make_user, token_headers
 
 NEW = {"name": "Green Garden", "slug": "", "description": "Vegetables from the hills", "currency": "CNY",
        "timezone": "Asia/Shanghai"}

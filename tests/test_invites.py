@@ -6,8 +6,17 @@ from datetime import UTC, datetime, timedelta
 from core import clock
 from core.extensions import db
 from shopkeeper.models import Invite, Membership, MemberTag
-from tests.community_helpers import make_invite, make_pickup_point, membership, page_text
-from tests.factories import add_member, login_as, make_community, make_tag, make_user, token_headers
+from tests.community_helpers import membership, page_text
+from tests.factories import (
+    add_member,
+    login_as,
+    make_community,
+    make_invite,
+    make_pickup_point,
+    make_tag,
+    make_user,
+    token_headers,
+)
 
 
 def _members(community) -> int:

@@ -9,8 +9,8 @@ from core import clock
 from core.extensions import db
 from shopkeeper.members import member_page
 from shopkeeper.models import Membership, MemberTag
-from tests.community_helpers import make_pickup_point, membership, page_text
-from tests.factories import add_member, login_as, make_community, make_tag, make_user, token_headers
+from tests.community_helpers import membership, page_text
+from tests.factories import add_member, login_as, make_community, make_pickup_point, make_tag, make_user, token_headers
 
 
 def _names(response) -> list[str]:

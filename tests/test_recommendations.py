@@ -7,11 +7,12 @@ from core.extensions import db
 from shopkeeper.panel import community_panel
 from shopkeeper.recommendations import recommend_for_member
 from supplier.models import ProductImage
-from tests.community_helpers import make_pickup_point, membership, page_text
+from tests.community_helpers import membership, page_text
 from tests.factories import (
     add_member,
     login_as,
     make_community,
+    make_pickup_point,
     make_product,
     make_supplier,
     make_tag,

@@ -12,8 +12,7 @@ from accounts.models import User
 from core.extensions import db
 from shopkeeper.models import Comment, Membership, MembershipRole
 from tests.browser.phone import assert_fits_phone
-from tests.factories import PASSWORD, make_community, make_user
-from tests.quality_factories import make_invite, make_post
+from tests.factories import PASSWORD, make_community, make_invite, make_post, make_user
 
 pytestmark = pytest.mark.browser
 
