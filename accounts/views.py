@@ -5,10 +5,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from accounts import services
-from accounts.forms import LanguageForm, LoginForm, PasswordForm, ProfileForm, RegisterForm, TokenForm
+from accounts.forms import LoginForm, PasswordForm, ProfileForm, RegisterForm, TokenForm
 from core.errors import DomainError
 from core.extensions import limiter
-from core.forms import form_error, invalid_form
+from core.forms import LanguageForm, form_error, invalid_form
 from core.i18n import LANGUAGES
 
 bp = Blueprint("accounts", __name__)

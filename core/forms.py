@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 from flask import render_template
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField
 
 from core.errors import DomainError
+from core.i18n import LANGUAGES
+
+
+class LanguageForm(FlaskForm):
+    """The language switch in every page's header."""
+
+    locale = SelectField(_l("Language"), choices=list(LANGUAGES.items()))
 
 
 def form_error(form, error: DomainError, template: str, status: int | None = None, **context):

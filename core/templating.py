@@ -10,6 +10,7 @@ from babel.dates import format_datetime as babel_format
 from flask import Flask, request
 from flask_babel import format_datetime, get_locale
 
+from core.forms import LanguageForm
 from core.i18n import LANGUAGES
 from core.money import Money
 
@@ -55,8 +56,6 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def _page_context():
-        from accounts.forms import LanguageForm
-
         return {
             "current_locale": str(get_locale() or "en"),
             "language_form": LanguageForm(formdata=None, locale=str(get_locale() or "en")),
