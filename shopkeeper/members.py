@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
 from accounts.models import User
+from core.db import is_postgres
 from core.errors import DomainError, NotFound
 from core.extensions import db
 from shopkeeper.access import require_member, require_shopkeeper
@@ -64,6 +65,10 @@ def matching(query: sa.Select, community_id: int, *, q: str | None = None, tag_i
         if not users_joined:
             query = query.join(User, User.id == Membership.user_id)
         query = query.where(User.display_name.ilike(_like_pattern(q), escape="\\"))
+        if len(q) >= 2 and is_postgres():
+            # Narrow by the index of two-character chunks first (migration 5b2f0c1d9e7a): the trigram
+            # index cannot serve a two-character search such as a Chinese given name.
+            query = query.where(sa.func.name_bigrams(User.display_name).op("@>")(sa.func.name_bigrams(q)))
     for tag_id in dict.fromkeys(tag_ids):
         query = query.where(sa.exists().where(MemberTag.membership_id == Membership.id, MemberTag.tag_id == tag_id))
     if pickup_point_id is not None:

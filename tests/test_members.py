@@ -44,6 +44,17 @@ def test_the_member_list_shows_the_newest_first_and_searches_by_name(client):
     assert "2 members match." in page_text(client.get("/c/garden/members?q=li"))
 
 
+def test_a_two_character_chinese_name_is_found_whatever_its_place_in_the_name(client):
+    owner, community = _club()
+    for name in ("王芳", "李王芳华", "王小芳", "芳王", "Wang Fang 王芳"):
+        add_member(community, make_user(display_name=name))
+    login_as(client, owner)
+    assert sorted(_names(client.get("/c/garden/members?q=王芳"))) == sorted(["王芳", "李王芳华", "Wang Fang 王芳"])
+    assert sorted(_names(client.get("/c/garden/members?q=芳"))) == sorted(
+        ["王芳", "李王芳华", "王小芳", "芳王", "Wang Fang 王芳"])
+    assert _names(client.get("/c/garden/members?q=wang f")) == ["Wang Fang 王芳"]
+
+
 def test_the_tag_filter_keeps_members_with_all_chosen_tags(client):
     owner, community = _club()
     dry, sensitive, budget = make_tag("skin", "dry"), make_tag("skin", "sensitive"), make_tag("home", "budget")
