@@ -52,8 +52,7 @@ def ensure_database(server: sa.URL) -> sa.URL:
 
 def ensure_schema() -> bool:
     """Bring the bench database to the migrations' head. When the head is not the revision the data was
-    seeded under (the initial migration is regenerated while the schema settles), start from an empty
-    schema. Returns True when the schema was (re)created."""
+    seeded under, start from an empty schema. Returns True when the schema was (re)created."""
     from alembic.script import ScriptDirectory
     from flask_migrate import upgrade
 
