@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request, session
+from flask import has_request_context, request, session
 from flask_login import current_user
 
 #: locale code → name shown in its own language
@@ -15,6 +15,8 @@ def _from_accept_language() -> str:
 
 
 def select_locale() -> str:
+    if not has_request_context():  # a job or a command: callers use flask_babel.force_locale
+        return "en"
     user_choice = getattr(current_user, "locale", None) if current_user else None
     for choice in (request.args.get("lang"), user_choice, session.get("locale")):
         if choice in LANGUAGES:
@@ -23,4 +25,6 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str | None:
+    if not has_request_context():
+        return None
     return getattr(current_user, "timezone", None) or None

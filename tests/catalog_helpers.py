@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import io
 
-import sqlalchemy as sa
 from PIL import Image
 
 from accounts.models import Role
 from core.extensions import db
-from tests.factories import make_supplier, make_user
+from tests.factories import count, make_supplier, make_user  # noqa: F401  (re-exported for the catalog tests)
 
 
 def png_bytes(size: tuple[int, int] = (8, 6), color: str = "orange") -> bytes:
@@ -32,8 +31,3 @@ def fresh(model, object_id: int):
     """The row as the database has it now (requests run in sessions of their own)."""
     db.session.expire_all()
     return db.session.get(model, object_id)
-
-
-def count(model, *where) -> int:
-    db.session.expire_all()
-    return db.session.execute(sa.select(sa.func.count()).select_from(model).where(*where)).scalar()

@@ -44,6 +44,12 @@ def token_headers(user: User) -> dict:
     return {"Authorization": f"Bearer {plain}"}
 
 
+def count(model, *criteria) -> int:
+    """How many rows of ``model`` match, read fresh from the database."""
+    db.session.expire_all()
+    return db.session.execute(db.select(db.func.count()).select_from(model).where(*criteria)).scalar_one()
+
+
 def make_tag(namespace: str = "skin", value: str = "dry", label_en: str | None = None,
              label_zh: str | None = None):
     from supplier.models import Tag

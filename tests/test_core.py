@@ -187,3 +187,9 @@ def test_an_id_no_row_can_have_is_a_plain_404(client):
     headers = token_headers(make_user())
     assert client.delete("/api/v1/me/tokens/2147483648", headers=headers).status_code == 404
     assert client.delete("/api/v1/me/tokens/2147483647", headers=headers).status_code == 404
+
+
+def test_translated_errors_work_outside_a_request(app):
+    from core.errors import NotFound
+
+    assert str(NotFound().message) == "Not found."

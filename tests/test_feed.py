@@ -75,7 +75,7 @@ def test_the_feed_costs_the_same_number_of_queries_for_three_posts_or_twenty(cli
     for _ in range(17):
         post = make_post(community)
         for _ in range(5):
-            make_comment(post, make_user())
+            make_comment(post, add_member(community))
     assert queries_for_feed() == few
 
 
