@@ -94,5 +94,15 @@ def register_commit_boundary(app: Flask) -> None:
         return response
 
 
+#: database objects written by hand in migrations (expression indexes the models cannot describe);
+#: autogenerate must not propose dropping them
+HAND_WRITTEN = frozenset({"ix_users_display_name_bigrams"})
+
+
+def include_in_autogenerate(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic's include_object hook (migrations/env.py)."""
+    return name not in HAND_WRITTEN
+
+
 def is_postgres() -> bool:
     return db.engine.dialect.name == "postgresql"

@@ -2,6 +2,8 @@ import logging
 from logging.config import fileConfig
 
 from alembic import context
+
+from core.db import include_in_autogenerate
 from flask import current_app
 
 # this is the Alembic Config object, which provides
@@ -94,6 +96,7 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            include_object=include_in_autogenerate,
             **conf_args
         )
 
