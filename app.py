@@ -60,6 +60,8 @@ def register_models() -> None:
     """Import every models module so that metadata (and Alembic) sees all tables."""
     import accounts.models  # noqa: F401
     import core.mail  # noqa: F401
+    import groupbuy.models  # noqa: F401
+    import payments.models  # noqa: F401
     import shopkeeper.models  # noqa: F401
     import supplier.models  # noqa: F401
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import enum
+from datetime import datetime
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounts.models import User
-from core.db import IdMixin, TimestampMixin
+from core.db import IdMixin, TimestampMixin, UTCDateTime, enum_column
 from core.extensions import db
 
 
@@ -133,3 +136,87 @@ class ProductImage(IdMixin, TimestampMixin, db.Model):
     position: Mapped[int] = mapped_column(default=0)
 
     product: Mapped[Product] = relationship(back_populates="images")
+
+
+class OfferStatus(enum.StrEnum):
+    DRAFT = "draft"  #: being prepared; shopkeepers do not see it yet
+    OPEN = "open"  #: shopkeepers run group buys on it and members pledge, between opens_at and closes_at
+    SUCCEEDED = "succeeded"  #: closed with the pooled total at or above the MOQ: a purchase order follows
+    FAILED = "failed"  #: closed below the MOQ: every pledge is released
+    CANCELLED = "cancelled"  #: withdrawn by the supplier before closing
+
+
+class Offer(IdMixin, TimestampMixin, db.Model):
+    """A supplier's group-buy offer on one variant: the price falls by tiers as the quantity pledged in
+    every community together grows, and nothing is made unless the total reaches the MOQ."""
+
+    __tablename__ = "offers"
+    __table_args__ = (
+        sa.CheckConstraint("moq >= 1", name="moq_positive"),
+        sa.CheckConstraint("case_pack >= 1", name="case_pack_positive"),
+        sa.CheckConstraint("capacity IS NULL OR capacity >= moq", name="capacity_covers_moq"),
+        sa.CheckConstraint("closes_at > opens_at", name="window_forward"),
+        sa.CheckConstraint("lead_time_days >= 0", name="lead_time_not_negative"),
+        sa.CheckConstraint("pledged_quantity >= 0", name="pledged_not_negative"),
+        sa.CheckConstraint("capacity IS NULL OR pledged_quantity <= capacity", name="within_capacity"),
+        sa.Index("ix_offers_status_closes_at", "status", "closes_at"),
+    )
+
+    supplier_id: Mapped[int] = mapped_column(sa.ForeignKey("suppliers.id", ondelete="CASCADE"), index=True)
+    variant_id: Mapped[int] = mapped_column(sa.ForeignKey("variants.id"), index=True)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    moq: Mapped[int] = mapped_column()  #: minimum order quantity for the whole offer, in units
+    case_pack: Mapped[int] = mapped_column()  #: units per case; the purchase order rounds to whole cases
+    capacity: Mapped[int | None] = mapped_column()  #: the most the supplier can make; None: no limit
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lead_time_days: Mapped[int] = mapped_column(default=0)  #: days from purchase order to shipment
+    status: Mapped[OfferStatus] = mapped_column(enum_column(OfferStatus), default=OfferStatus.DRAFT)
+    #: units in active pledges across every group buy on this offer — the pooled total. Changed only by
+    #: one conditional UPDATE (see groupbuy), so that concurrent pledges never pass the capacity.
+    pledged_quantity: Mapped[int] = mapped_column(default=0)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    supplier: Mapped[Supplier] = relationship()
+    variant: Mapped[Variant] = relationship()
+    tiers: Mapped[list[PriceTier]] = relationship(back_populates="offer", cascade="all, delete-orphan",
+                                                  order_by="PriceTier.min_quantity")
+
+    def tier_for(self, total_quantity: int) -> PriceTier | None:
+        """The tier that ``total_quantity`` units reach (the highest threshold at or below it)."""
+        reached = [tier for tier in self.tiers if tier.min_quantity <= total_quantity]
+        return reached[-1] if reached else (self.tiers[0] if self.tiers else None)
+
+    def price_for(self, total_quantity: int) -> int:
+        """Wholesale unit price, in minor units, at ``total_quantity`` pooled units."""
+        tier = self.tier_for(total_quantity)
+        if tier is None:
+            raise ValueError(f"offer {self.id} has no price tiers")
+        return tier.unit_price
+
+    def next_tier(self, total_quantity: int) -> PriceTier | None:
+        """The next tier above ``total_quantity``, or None at the top."""
+        return next((tier for tier in self.tiers if tier.min_quantity > total_quantity), None)
+
+    def __repr__(self) -> str:
+        return f"<Offer {self.id} variant={self.variant_id} {self.status.value}>"
+
+
+class PriceTier(IdMixin, db.Model):
+    """From ``min_quantity`` pooled units on, everyone pays ``unit_price`` (wholesale, minor units)."""
+
+    __tablename__ = "price_tiers"
+    __table_args__ = (
+        sa.UniqueConstraint("offer_id", "min_quantity"),
+        sa.CheckConstraint("min_quantity >= 1", name="min_quantity_positive"),
+        sa.CheckConstraint("unit_price >= 0", name="unit_price_not_negative"),
+    )
+
+    offer_id: Mapped[int] = mapped_column(sa.ForeignKey("offers.id", ondelete="CASCADE"))
+    min_quantity: Mapped[int] = mapped_column()
+    unit_price: Mapped[int] = mapped_column()
+
+    offer: Mapped[Offer] = relationship(back_populates="tiers")
+
+    def __repr__(self) -> str:
+        return f"<PriceTier offer={self.offer_id} {self.min_quantity}+ @ {self.unit_price}>"

@@ -1,0 +1,76 @@
+"""Money received and returned, whatever the gateway, and the ledger of webhook events acted on."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import IdMixin, TimestampMixin, UTCDateTime, enum_column
+from core.extensions import db
+
+
+class PaymentPurpose(enum.StrEnum):
+    DEPOSIT = "deposit"  #: taken when a member pledges
+    BALANCE = "balance"  #: the final amount less the deposit, charged at close
+    REFUND = "refund"  #: a deposit returned (the offer failed, the pledge was released)
+
+
+class PaymentStatus(enum.StrEnum):
+    PENDING = "pending"  #: created; not yet paid (offline: waiting for the shopkeeper to confirm)
+    REQUIRES_ACTION = "requires_action"  #: the member must act (authenticate, or pay on-session)
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  #: declined; see failure_code / failure_message
+    CANCELLED = "cancelled"
+
+
+class Payment(IdMixin, TimestampMixin, db.Model):
+    __tablename__ = "payments"
+    __table_args__ = (
+        sa.CheckConstraint("amount >= 0", name="amount_not_negative"),
+        sa.Index("ix_payments_reference", "reference", "purpose"),
+    )
+
+    gateway: Mapped[str] = mapped_column(sa.String(16))  #: "offline" or "stripe"
+    purpose: Mapped[PaymentPurpose] = mapped_column(enum_column(PaymentPurpose))
+    #: what the money is for, e.g. "pledge:42" — payments sit below the packages that use them
+    reference: Mapped[str] = mapped_column(sa.String(64))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    amount: Mapped[int] = mapped_column()  #: minor units
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    status: Mapped[PaymentStatus] = mapped_column(enum_column(PaymentStatus), default=PaymentStatus.PENDING)
+    #: derived from our own ids ("balance-pledge-42"): the same charge can never be made twice
+    idempotency_key: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    gateway_id: Mapped[str | None] = mapped_column(sa.String(120), index=True)  #: e.g. Stripe's pi_…
+    failure_code: Mapped[str | None] = mapped_column(sa.String(64))
+    failure_message: Mapped[str | None] = mapped_column(sa.String(500))
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<Payment {self.id} {self.purpose.value} {self.reference} {self.amount} {self.status.value}>"
+
+
+class GatewayCustomer(IdMixin, TimestampMixin, db.Model):
+    """A member's customer record at a gateway (Stripe's cus_…), where their saved card lives."""
+
+    __tablename__ = "gateway_customers"
+    __table_args__ = (sa.UniqueConstraint("user_id", "gateway"),)
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    gateway: Mapped[str] = mapped_column(sa.String(16))
+    customer_id: Mapped[str] = mapped_column(sa.String(120))
+    payment_method_id: Mapped[str | None] = mapped_column(sa.String(120))  #: the card saved for later
+
+
+class WebhookEvent(IdMixin, db.Model):
+    """Each gateway event is recorded once, before it acts: a replayed event finds its row and stops."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (sa.UniqueConstraint("gateway", "event_id"),)
+
+    gateway: Mapped[str] = mapped_column(sa.String(16))
+    event_id: Mapped[str] = mapped_column(sa.String(120))
+    type: Mapped[str] = mapped_column(sa.String(80))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
