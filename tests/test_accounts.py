@@ -117,3 +117,12 @@ def test_a_token_created_through_the_api_is_returned_once(client):
     assert response.status_code == 201
     assert response.json["token"].startswith("tuan_") and response.json["name"] == "ERP"
     assert "token" not in client.get("/api/v1/me/tokens", headers=headers).json[0]
+
+
+def test_the_language_follows_the_users_choice_then_the_browser(client):
+    chinese_browser = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}
+    assert "登录" in client.get("/login", headers=chinese_browser).get_data(as_text=True)
+    assert "Log in" in client.get("/login", headers={"Accept-Language": "en-GB"}).get_data(as_text=True)
+    user = make_user(locale="en")
+    login_as(client, user)
+    assert "Profile" in client.get("/profile", headers=chinese_browser).get_data(as_text=True)
