@@ -108,3 +108,6 @@ def add_variant(data, product_id: int):
 def update_variant(changes, variant_id: int):
     """Edit or (de)activate a variant (the supplier's staff)."""
     return services.update_variant(current_user, variant_id, **changes)
+
+
+from supplier import offer_api  # noqa: E402, F401  (its routes are on this blueprint)

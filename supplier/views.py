@@ -1,5 +1,6 @@
 """Pages for supplier staff (the catalog they manage) and for browsing the catalog. The operator's
-pages live in ``supplier.operator_views`` and are routed here, on the same blueprint."""
+pages live in ``supplier.operator_views`` and the offers' in ``supplier.offer_views``; both are routed
+here, on the same blueprint."""
 
 from __future__ import annotations
 
@@ -13,13 +14,14 @@ from core.auth import login_required, roles_required
 from core.db import commit
 from core.errors import DomainError
 from core.forms import form_error
-from supplier import access, operator_views, queries, services
+from supplier import access, offer_views, operator_views, queries, services
 from supplier.forms import ImagesForm, ProductForm, VariantForm, show_form
 from supplier.taxonomy import ensure_standard_taxonomy, namespace_label, tags_by_namespace
 from supplier.validation import MAX_ID, search_text
 
 bp = Blueprint("supplier", __name__)
 operator_views.register(bp)
+offer_views.register(bp)
 bp.add_app_template_global(namespace_label, "tag_namespace_label")
 
 
