@@ -3,7 +3,13 @@ Plain functions with keyword overrides; each commits, as a real request would.""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from accounts.models import Role
+from core import clock
+from core.extensions import db
+from supplier import offers
+from supplier.models import OfferStatus
 from tests.factories import (
     add_member,
     make_comment,
@@ -18,10 +24,21 @@ from tests.factories import (
 )
 
 
+def _open_offer(staff, variant):
+    """An offer on ``variant`` open for a week, with the issue's three price tiers."""
+    offer = offers.create_offer(staff, variant.id, moq=100, capacity=1000, opens_at=clock.now(),
+                                closes_at=clock.now() + timedelta(days=7),
+                                tiers=[(1, 3000), (100, 2600), (300, 2200)])
+    offers.change_status(offer, OfferStatus.OPEN)
+    db.session.commit()
+    return offer
+
+
 def make_busy_world() -> dict:
     """One person who is everything at once — operator, supplier staff and shopkeeper of a community with
-    tagged members, posts with comments and an invite — so that every API operation has something to find.
-    ``spares`` are a second post, comment and invite, there to be deleted or withdrawn."""
+    tagged members, posts with comments and an invite, and a supplier with an open offer — so that every API
+    operation has something to find. ``spares`` are a second post, comment, invite and open offer, there to
+    be deleted, withdrawn or cancelled."""
     boss = make_user(display_name="Wang Fang 王芳", roles=(Role.OPERATOR, Role.SHOPKEEPER))
     dry, oily = make_tag("skin", "dry", "Dry", "干性"), make_tag("skin", "oily", "Oily", "油性")
     supplier = make_supplier(name="Hainan Orchards", staff=(boss,))
@@ -33,10 +50,12 @@ def make_busy_world() -> dict:
     # The spares come first: small ids (1, 0) are what generated requests try most.
     spare_post = make_post(community, boss, body="Last week's peaches: all picked up, thank you!")
     spares = {"post": spare_post, "comment": make_comment(spare_post, members[1], body="Delicious!"),
-              "invite": make_invite(community, label="Old flyer")}
+              "invite": make_invite(community, label="Old flyer"),
+              "offer": _open_offer(boss, product.variants[0])}
     post = make_post(community, boss, pinned=True)
     comment = make_comment(post, members[0])
     invite = make_invite(community)
+    offer = _open_offer(boss, product.variants[0])
     return {"user": boss, "tags": (dry, oily), "supplier": supplier, "product": product, "community": community,
             "members": members, "point": point, "post": post, "comment": comment, "invite": invite,
-            "spares": spares}
+            "offer": offer, "spares": spares}

@@ -90,7 +90,7 @@ SPARE: dict[str, object] = {}
 
 
 def _destroys(operation) -> bool:
-    return operation.method.upper() == "DELETE" or operation.path.endswith(("/revoke", "/leave"))
+    return operation.method.upper() == "DELETE" or operation.path.endswith(("/revoke", "/leave", "/cancel"))
 
 
 def _sometimes(usual: st.SearchStrategy, spiked: list) -> st.SearchStrategy:
@@ -143,10 +143,12 @@ def bearer():
         "post_id": world["post"].id, "comment_id": world["comment"].id, "user_id": world["members"][0].id,
         "point_id": world["point"].id, "supplier_id": world["supplier"].id, "product_id": world["product"].id,
         "variant_id": world["product"].variants[0].id, "tag_id": world["tags"][0].id,
+        "offer_id": world["offer"].id,
     })
     SPARE.clear()
     SPARE.update({"post_id": spares["post"].id, "comment_id": spares["comment"].id,
-                  "invite_id": spares["invite"].id, "token_id": Bearer(world["user"]).token_id})
+                  "invite_id": spares["invite"].id, "offer_id": spares["offer"].id,
+                  "token_id": Bearer(world["user"]).token_id})
     return Bearer(world["user"])
 
 

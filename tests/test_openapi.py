@@ -21,6 +21,9 @@ EXPECTED_PATHS = {
     # catalog and taxonomy
     "/api/v1/tags", "/api/v1/tags/{tag_id}", "/api/v1/suppliers", "/api/v1/suppliers/{supplier_id}/products",
     "/api/v1/products/{product_id}", "/api/v1/products/{product_id}/variants", "/api/v1/variants/{variant_id}",
+    # offers
+    "/api/v1/suppliers/{supplier_id}/offers", "/api/v1/offers/{offer_id}", "/api/v1/offers/{offer_id}/publish",
+    "/api/v1/offers/{offer_id}/cancel",
     # communities, invites, members
     "/api/v1/communities", "/api/v1/communities/{slug}", "/api/v1/communities/{slug}/pickup-points",
     "/api/v1/communities/{slug}/pickup-points/{point_id}", "/api/v1/communities/{slug}/invites",
