@@ -47,6 +47,8 @@ class Payment(IdMixin, TimestampMixin, db.Model):
     failure_code: Mapped[str | None] = mapped_column(sa.String(64))
     failure_message: Mapped[str | None] = mapped_column(sa.String(500))
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: dunning: a declined balance may be paid on-session until then; the sweeper cancels it after
+    action_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     def __repr__(self) -> str:
         return f"<Payment {self.id} {self.purpose.value} {self.reference} {self.amount} {self.status.value}>"
