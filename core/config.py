@@ -47,6 +47,16 @@ def from_environment() -> dict:
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY"),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET"),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE"),
+        #: "stripe" when a Stripe key is set, otherwise "offline" (cash or transfer, confirmed by the shopkeeper)
+        "PAYMENT_GATEWAY": os.environ.get("PAYMENT_GATEWAY")
+        or ("stripe" if os.environ.get("STRIPE_SECRET_KEY") else "offline"),
+        #: how long a member whose balance was declined has to pay it on-session
+        "PAYMENT_GRACE_HOURS": int(os.environ.get("PAYMENT_GRACE_HOURS", "72")),
+        #: calls per second a batch of charges may make to Stripe (its live limit is 100 per second)
+        "STRIPE_RATE_LIMIT_PER_SECOND": float(os.environ.get("STRIPE_RATE_LIMIT_PER_SECOND", "50")),
+        "STRIPE_TIMEOUT_SECONDS": float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "30")),
+        #: stripe-python retries connection errors and 5xx with the same idempotency key
+        "STRIPE_MAX_NETWORK_RETRIES": int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "2")),
         "MAIL_URL": os.environ.get("MAIL_URL"),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Tuan <noreply@tuan.local>"),
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(INSTANCE / "uploads")),
