@@ -59,10 +59,12 @@ def default_key(purpose: PaymentPurpose, reference: str) -> str:
 def create_payment(purpose: PaymentPurpose, reference: str, user: User | None, amount: int, currency: str,
                    idempotency_key: str | None = None, gateway: str | None = None) -> Payment:
     """A PENDING payment on the configured gateway, or the one already made with the same idempotency
-    key (two callers at once get the same row). Raises ``invalid_amount`` and, when the key was used for
-    a different payment, ``idempotency_mismatch`` (409)."""
+    key (two callers at once get the same row). Raises ``invalid_amount``, ``invalid_currency`` and, when
+    the key was used for a different payment, ``idempotency_mismatch`` (409)."""
     if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
         raise DomainError("invalid_amount", _l("The amount must be zero or more."), field="amount")
+    if len(currency) != 3 or not currency.isascii() or not currency.isalpha():
+        raise DomainError("invalid_currency", _l("Choose one of the supported currencies."), field="currency")
     key = idempotency_key or default_key(purpose, reference)
     wanted = {"purpose": purpose, "reference": reference, "amount": amount, "currency": currency.upper(),
               "user_id": user.id if user else None}
@@ -238,6 +240,6 @@ def _refunds_settled(gateway: str, intent_id: str) -> None:
         return
     refunds = db.session.execute(sa.select(Payment).where(
         Payment.purpose == PaymentPurpose.REFUND, Payment.reference == deposit.reference,
-        Payment.gateway == gateway)).scalars()
+        Payment.gateway == gateway, Payment.gateway_id.is_not(None))).scalars()
     for refund in refunds:
         transitions.record(refund, GatewayResult(PaymentStatus.SUCCEEDED), from_event=True)

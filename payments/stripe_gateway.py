@@ -51,9 +51,8 @@ def result_from_object(obj: dict) -> GatewayResult:
     kind = obj.get("object")
     if kind == "refund":
         status = _REFUND_STATUS.get(obj.get("status"), PaymentStatus.PENDING)
-        failure = obj.get("failure_reason")
-        return GatewayResult(status, gateway_id=obj.get("id"), failure_code=failure if failure else None,
-                             failure_message=failure)
+        failure = obj.get("failure_reason") or None
+        return GatewayResult(status, gateway_id=obj.get("id"), failure_code=failure, failure_message=failure)
     error = obj.get("last_payment_error") or obj.get("last_setup_error") or {}
     status = _INTENT_STATUS.get(obj.get("status"), PaymentStatus.PENDING)
     code = error.get("decline_code") or error.get("code")

@@ -45,10 +45,13 @@ def test_a_payment_is_created_once_per_idempotency_key():
     assert refused.value.code == "idempotency_mismatch" and refused.value.status == 409
 
 
-def test_a_negative_amount_is_refused_and_nothing_is_written():
+def test_a_negative_amount_or_an_unknown_currency_is_refused_and_nothing_is_written():
     with pytest.raises(DomainError) as refused:
         services.create_payment(PaymentPurpose.BALANCE, "pledge:8", make_user(), -1, "CNY")
     assert refused.value.code == "invalid_amount"
+    with pytest.raises(DomainError) as refused:
+        services.create_payment(PaymentPurpose.BALANCE, "pledge:8", make_user(), 100, "yuan")
+    assert refused.value.code == "invalid_currency"
     assert count(Payment) == 0
 
 
