@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from core.extensions import db
 from payments import services
@@ -168,3 +170,25 @@ def test_without_a_webhook_secret_there_is_no_webhook(app, client, stub):
     answer = deliver(client, {"id": "evt_1", "type": "payment_intent.succeeded", "data": {"object": {}}})
     assert answer.status_code == 404
     assert count(WebhookEvent) == 0
+
+
+def test_the_same_event_delivered_at_the_same_moment_acts_once(app, stub):
+    user = make_user()
+    paid_deposit(user)
+    balance = make_payment(user=user)
+    _unrecorded(balance, stripe_gateway().charge_off_session(balance, _customer(user)))
+    event = stub.event("payment_intent.succeeded", balance.gateway_id)
+    start = threading.Barrier(6)
+
+    def deliver_at_once():
+        client = app.test_client()
+        start.wait()
+        return deliver(client, event)
+
+    with ThreadPoolExecutor(6) as pool:
+        answers = [future.result() for future in [pool.submit(deliver_at_once) for _ in range(6)]]
+
+    assert [answer.status_code for answer in answers] == [200] * 6
+    assert sorted(answer.json["duplicate"] for answer in answers) == [False] + [True] * 5
+    assert count(WebhookEvent) == 1
+    assert fresh(balance).status == PaymentStatus.SUCCEEDED
