@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -68,6 +68,11 @@ class OfferForm(FlaskForm):
             row = entry.form
             if not row.is_blank() and (row.min_quantity.data is None or not (row.unit_price.data or "").strip()):
                 raise ValidationError(_l("Give each tier both a quantity and a price, or leave its row blank."))
+
+    def suggest_window(self, now: datetime, zone: str) -> None:
+        """A new offer opens now and closes in a week, read to the minute in ``zone``."""
+        start = now.astimezone(ZoneInfo(zone)).replace(tzinfo=None, second=0, microsecond=0)
+        self.opens_at.data, self.closes_at.data = start, start + timedelta(days=7)
 
     def fill(self, offer: Offer, zone: str) -> None:
         """Show a stored offer: times in ``zone``, prices as the decimals the supplier typed."""

@@ -30,8 +30,10 @@ def new_offer(variant_id: int):
     if request.method == "POST":
         form = OfferForm(currency=variant.currency)
     else:
+        zone = default_timezone(current_user)
         form = OfferForm(formdata=None, currency=variant.currency, case_pack=variant.case_pack,
-                         lead_time_days=variant.lead_time_days, timezone=default_timezone(current_user))
+                         lead_time_days=variant.lead_time_days, timezone=zone)
+        form.suggest_window(clock.now(), zone)
     context = {"variant": variant, "offer": None}
     if not form.validate_on_submit():
         return show_form(form, FORM, **context)

@@ -29,8 +29,8 @@ EDITABLE = frozenset({OfferStatus.DRAFT, OfferStatus.OPEN})
 STATUS_LABELS = {
     OfferStatus.DRAFT: _l("Draft"),
     OfferStatus.OPEN: _l("Open"),
-    OfferStatus.SUCCEEDED: _l("Succeeded"),
-    OfferStatus.FAILED: _l("Failed"),
+    OfferStatus.SUCCEEDED: _l("Closed: MOQ reached"),
+    OfferStatus.FAILED: _l("Closed: below MOQ"),
     OfferStatus.CANCELLED: _l("Cancelled"),
 }
 #: "leave as it is" for ``update_offer`` (None means "no limit" for the capacity)
@@ -84,6 +84,10 @@ def _set_tiers(offer: Offer, tiers: list[tuple[int, int]]) -> None:
     offer.tiers.extend(PriceTier(min_quantity=q, unit_price=p) for q, p in tiers)
 
 
+def _variant_inactive() -> Conflict:
+    return Conflict("variant_inactive", _l("This variant is no longer offered: activate it first."))
+
+
 def create_offer(actor: User, variant_id: int, *, moq: int, capacity: int | None, opens_at: datetime,
                  closes_at: datetime, tiers, case_pack: int | None = None, lead_time_days: int | None = None,
                  supplier_id: int | None = None) -> Offer:
@@ -100,7 +104,7 @@ def create_offer(actor: User, variant_id: int, *, moq: int, capacity: int | None
             raise DomainError("unknown_variant", _l("Choose one of this supplier's variants."), field="variant_id",
                               status=422)
     if not (variant.active and variant.product.active):
-        raise Conflict("variant_inactive", _l("This variant is no longer offered: activate it first."))
+        raise _variant_inactive()
     terms = check_terms({
         "moq": moq, "capacity": capacity, "opens_at": opens_at, "closes_at": closes_at, "tiers": tiers,
         "case_pack": variant.case_pack if case_pack is None else case_pack,
@@ -146,8 +150,10 @@ def update_offer(actor: User, offer_id: int, *, moq=KEEP, capacity=KEEP, opens_a
 
 def publish_offer(actor: User, offer_id: int) -> Offer:
     """DRAFT → OPEN: shopkeepers may run group buys on it once its window opens. Raises ``not_found``,
-    ``closes_in_past`` (409: move the close first) and ``illegal_transition`` (409)."""
+    ``variant_inactive``, ``closes_in_past`` (move the close first) and ``illegal_transition`` (all 409)."""
     offer = managed_offer(actor, offer_id, lock=True)
+    if offer.status == OfferStatus.DRAFT and not (offer.variant.active and offer.variant.product.active):
+        raise _variant_inactive()
     if offer.status == OfferStatus.DRAFT and offer.closes_at <= clock.now():
         raise Conflict("closes_in_past", _l("The closing time has passed: move it later before publishing."),
                        field="closes_at")

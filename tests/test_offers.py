@@ -7,6 +7,7 @@ import pytest
 
 from core import clock
 from core.errors import Conflict, DomainError, NotFound
+from core.extensions import db
 from supplier import offers
 from supplier.models import Offer, OfferStatus
 from tests.catalog_helpers import count
@@ -125,6 +126,18 @@ def test_closing_is_not_the_suppliers_move_but_goes_through_the_same_gate():
         offers.change_status(offer, OfferStatus.OPEN)
 
 
+def test_an_offer_on_a_deactivated_variant_is_neither_made_nor_published():
+    variant, staff = variant_with_staff()
+    draft = make_offer(variant, staff)
+    fresh_offer(draft.id).variant.active = False
+    db.session.commit()
+    for attempt in (lambda: _create(staff, variant), lambda: offers.publish_offer(staff, draft.id)):
+        with pytest.raises(Conflict) as refused:
+            attempt()
+        assert refused.value.code == "variant_inactive"
+    assert fresh_offer(draft.id).status == OfferStatus.DRAFT and count(Offer) == 1
+
+
 def test_an_offer_with_pledges_cannot_be_cancelled():
     variant, staff = variant_with_staff()
     offer = make_offer(variant, staff, status=OfferStatus.OPEN, pledged=5)
@@ -203,8 +216,9 @@ def test_a_supplier_creates_an_offer_from_a_variant_and_publishes_it(client):
     login_as(client, staff)
     manage = client.get(f"/catalog/products/{variant.product_id}").get_data(as_text=True)
     assert f"/catalog/variants/{variant.id}/offers/new" in manage
-    form = client.get(f"/catalog/variants/{variant.id}/offers/new")
-    assert form.status_code == 200 and 'type="datetime-local"' in form.get_data(as_text=True)
+    form = client.get(f"/catalog/variants/{variant.id}/offers/new").get_data(as_text=True)
+    assert 'type="datetime-local"' in form
+    assert 'value="2026-12-01T08:00"' in form and 'value="2026-12-08T08:00"' in form  # now, and a week on
 
     created = client.post(f"/catalog/variants/{variant.id}/offers/new",
                           data=_form(timezone="Asia/Shanghai", opens_at="2026-12-01T17:00"))
