@@ -69,6 +69,14 @@ def is_overdue(payment: Payment) -> bool:
             and payment.action_due_at <= clock.now())
 
 
+def client_secret(payment: Payment) -> str | None:
+    """What the gateway's script in the member's browser needs to pay (and authenticate) on-session;
+    None when nothing is due or the gateway cannot say just now."""
+    if payment.status not in transitions.NEEDS_MEMBER or not payment.gateway_id or is_overdue(payment):
+        return None
+    return gateway_named(payment.gateway).retrieve(payment).client_secret
+
+
 def pay_on_session(token: str, attempt: str, payment_method: str | None = None) -> Outcome:
     """The member, on the pay page, pays a payment that needs them. ``attempt`` names this try (the same
     form sent twice is one try at the gateway); ``payment_method`` is a card the browser collected, or

@@ -29,7 +29,7 @@ def _page(token: str, form: PayForm | None = None):
 @bp.get("/pay/<token>")
 def pay(token: str):
     template, context = _page(token)
-    return render_template(template, **context)
+    return render_template(template, client_secret=dunning.client_secret(context["payment"]), **context)
 
 
 @bp.post("/pay/<token>")

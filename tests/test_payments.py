@@ -125,6 +125,8 @@ def test_a_declined_balance_enters_dunning_with_a_pay_link_and_a_deadline(client
     text = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "The card has insufficient funds." in text and "21.00" in text
+    # the card form of Stripe's script, where it can be loaded, confirms with the intent's client secret
+    assert f'data-client-secret="{stub.objects[declined.gateway_id]["client_secret"]}"' in text
     assert client.get("/pay/not-a-token").status_code == 404
 
 

@@ -48,6 +48,7 @@ def test_taking_the_same_deposit_again_creates_nothing_new_at_stripe(stub):
     again = gateway.start_deposit(fresh(deposit), customer, True)
 
     assert len(stub.of_kind("payment_intent")) == 1
+    assert [r.path for r in stub.requests if r.method == "GET"] == [f"/v1/payment_intents/{first.gateway_id}"]
     assert first.gateway_id == again.gateway_id == fresh(deposit).gateway_id
     assert len(stub.posts("/v1/customers")) == 1
     assert {r.idempotency_key for r in stub.posts("/v1/payment_intents")} == {deposit.idempotency_key}
@@ -94,6 +95,15 @@ def test_a_declined_card_is_a_failed_result_with_stripes_reason(stub):
     assert result.failure_code == "insufficient_funds"
     assert result.failure_message == "Your card has insufficient funds."
     assert stub.objects[result.gateway_id]["status"] == "requires_payment_method"
+
+
+def test_a_member_whose_cards_are_all_refused_is_declined_by_customer(stub):
+    user = make_user()
+    paid_deposit(user)
+    customer = db.session.execute(db.select(GatewayCustomer)).scalar_one()
+    stub.decline(customer.customer_id, "expired_card")
+    result = stripe_gateway().charge_off_session(make_payment(user=user), customer)
+    assert (result.status, result.failure_code) == (PaymentStatus.FAILED, "expired_card")
 
 
 def test_a_card_that_needs_its_holder_off_session_asks_for_the_member(stub):
