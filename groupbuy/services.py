@@ -183,9 +183,10 @@ def _apply(group_buy: GroupBuy, changes: dict) -> None:
         text = changes["description"] or ""
         group_buy.description = check_body(text, max_length=MAX_DESCRIPTION, required="",
                                            field="description") if text.strip() else ""
-    if "margin" in changes or "margin_kind" in changes:
-        _margin(group_buy, changes.get("margin_kind", group_buy.margin_kind),
-                changes["margin"] if "margin" in changes else pricing.format_margin(group_buy))
+    if "margin_kind" in changes and "margin" not in changes and changes["margin_kind"] != group_buy.margin_kind:
+        raise DomainError("required", _l("Give the margin again when you change its kind."), field="margin")
+    if "margin" in changes:
+        _margin(group_buy, changes.get("margin_kind", group_buy.margin_kind), changes["margin"])
     if "deadline" in changes:
         group_buy.deadline = _check_deadline(changes["deadline"], group_buy.offer)
     if "deposit_percent" in changes:

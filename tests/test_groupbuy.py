@@ -248,3 +248,14 @@ def test_the_community_panel_links_to_its_group_buys(client):
     login_as(client, member)
     page = client.get(f"/c/{community.slug}").get_data(as_text=True)
     assert f"/c/{community.slug}/group-buys" in page
+
+
+def test_changing_the_kind_of_margin_needs_the_margin_itself(client):
+    group_buy = make_group_buy(margin_kind="percent", margin="10")
+    headers = token_headers(group_buy.community.owner)
+    refused = client.patch(f"/api/v1/group-buys/{group_buy.id}", json={"margin_kind": "fixed"}, headers=headers)
+    assert refused.status_code == 400 and refused.json["error"]["fields"] == {
+        "margin": ["Give the margin again when you change its kind."]}
+    changed = client.patch(f"/api/v1/group-buys/{group_buy.id}", json={"margin_kind": "fixed", "margin": "2"},
+                           headers=headers)
+    assert changed.status_code == 200 and changed.json["current_tier"]["member_price"] == 3200
