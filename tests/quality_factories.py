@@ -22,6 +22,7 @@ from tests.factories import (
     make_tag,
     make_user,
 )
+from tests.groupbuy_factories import make_group_buy, make_pledge
 
 
 def _open_offer(staff, variant):
@@ -36,9 +37,10 @@ def _open_offer(staff, variant):
 
 def make_busy_world() -> dict:
     """One person who is everything at once — operator, supplier staff and shopkeeper of a community with
-    tagged members, posts with comments and an invite, and a supplier with an open offer — so that every API
-    operation has something to find. ``spares`` are a second post, comment, invite and open offer, there to
-    be deleted, withdrawn or cancelled."""
+    tagged members, posts with comments and an invite, and a supplier with an open offer that the community runs
+    as a group buy with pledges — so that every API operation has something to find. ``spares`` are a second
+    post, comment, invite, open offer and group buy (with a pledge), there to be deleted, withdrawn or
+    cancelled."""
     boss = make_user(display_name="Wang Fang 王芳", roles=(Role.OPERATOR, Role.SHOPKEEPER))
     dry, oily = make_tag("skin", "dry", "Dry", "干性"), make_tag("skin", "oily", "Oily", "油性")
     supplier = make_supplier(name="Hainan Orchards", staff=(boss,))
@@ -56,6 +58,11 @@ def make_busy_world() -> dict:
     comment = make_comment(post, members[0])
     invite = make_invite(community)
     offer = _open_offer(boss, product.variants[0])
+    group_buy = make_group_buy(offer, community, title="Lychees for Lotus Court", days=3)
+    make_pledge(group_buy, members[0], quantity=4, tolerance=2)
+    make_pledge(group_buy, boss, quantity=2)
+    spares["group_buy"] = make_group_buy(spares["offer"], community, title="Spare lychees", days=3)
+    make_pledge(spares["group_buy"], boss, quantity=1)
     return {"user": boss, "tags": (dry, oily), "supplier": supplier, "product": product, "community": community,
             "members": members, "point": point, "post": post, "comment": comment, "invite": invite,
-            "offer": offer, "spares": spares}
+            "offer": offer, "group_buy": group_buy, "spares": spares}

@@ -143,11 +143,12 @@ def bearer():
         "post_id": world["post"].id, "comment_id": world["comment"].id, "user_id": world["members"][0].id,
         "point_id": world["point"].id, "supplier_id": world["supplier"].id, "product_id": world["product"].id,
         "variant_id": world["product"].variants[0].id, "tag_id": world["tags"][0].id,
-        "offer_id": world["offer"].id,
+        "offer_id": world["offer"].id, "group_buy_id": world["group_buy"].id,
     })
     SPARE.clear()
     SPARE.update({"post_id": spares["post"].id, "comment_id": spares["comment"].id,
                   "invite_id": spares["invite"].id, "offer_id": spares["offer"].id,
+                  "group_buy_id": spares["group_buy"].id,
                   "token_id": Bearer(world["user"]).token_id})
     return Bearer(world["user"])
 

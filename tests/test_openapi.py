@@ -37,6 +37,10 @@ EXPECTED_PATHS = {
     # messages
     "/api/v1/messages/threads", "/api/v1/messages/unread", "/api/v1/communities/{slug}/messages",
     "/api/v1/communities/{slug}/messages/{user_id}",
+    # group buys and pledges
+    "/api/v1/communities/{slug}/group-buys", "/api/v1/group-buys/{group_buy_id}",
+    "/api/v1/group-buys/{group_buy_id}/cancel", "/api/v1/group-buys/{group_buy_id}/progress",
+    "/api/v1/group-buys/{group_buy_id}/pledge",
 }
 
 
