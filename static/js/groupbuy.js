@@ -34,6 +34,9 @@
       const unit = Math.min(p.current_tier.member_price, Number(el.dataset.cap));
       el.textContent = money(unit * Number(el.dataset.quantity));
     });
+    document.querySelectorAll("tr[data-tier]").forEach((row) => {
+      row.classList.toggle("gb-current", Number(row.dataset.tier) === p.current_tier.min_quantity);
+    });
     if (!p.open) box.dataset.open = "false";
   }
 
