@@ -64,8 +64,12 @@ def accepting_pledges(group_buy: GroupBuy, now: datetime | None = None) -> bool:
 
 def require_open(group_buy: GroupBuy) -> None:
     """Raises ``closed`` (409) with the moment it closed, once pledges may no longer change."""
-    if not accepting_pledges(group_buy):
-        moment = min(group_buy.deadline, group_buy.offer.closes_at, group_buy.closed_at or group_buy.deadline)
+    now = clock.now()
+    if not accepting_pledges(group_buy, now):
+        offer = group_buy.offer
+        passed = [moment for moment in (group_buy.deadline, offer.closes_at) if moment <= now]
+        ended = [moment for moment in (group_buy.closed_at, offer.closed_at) if moment is not None]
+        moment = min(passed + ended, default=now)  # an offer withdrawn without a date: closed as of now
         raise Conflict("closed", _l("This group buy closed on %(date)s.",
                                     date=local_time(moment, group_buy.community.timezone)))
 

@@ -214,3 +214,16 @@ def test_capacity_is_never_exceeded_by_50_concurrent_pledges(app):
     assert set(results) == {"ok", "over_capacity"}
     assert _fresh(Offer, group_buy.offer_id).pledged_quantity == 30
     assert count(Pledge, Pledge.status == PledgeStatus.ACTIVE) == 30
+
+
+def test_a_withdrawn_offer_takes_no_more_pledges(client):
+    group_buy = make_group_buy()
+    member = add_member(group_buy.community)
+    make_pledge(group_buy, member, quantity=2)
+    offer = db.session.get(Offer, group_buy.offer_id)
+    offer.status = "cancelled"
+    offer.closed_at = clock.now()
+    db.session.commit()
+    refused = _put(client, group_buy, member, quantity=3)
+    assert refused.status_code == 409 and refused.json["error"]["code"] == "closed"
+    assert str(clock.now().year) in refused.json["error"]["message"]
