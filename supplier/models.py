@@ -195,8 +195,11 @@ class Offer(IdMixin, TimestampMixin, db.Model):
         return tier.unit_price
 
     def next_tier(self, total_quantity: int) -> PriceTier | None:
-        """The next tier above ``total_quantity``, or None at the top."""
-        return next((tier for tier in self.tiers if tier.min_quantity > total_quantity), None)
+        """The tier after the one ``total_quantity`` reaches (at 0 units the first tier already
+        applies, so the next is the second), or None at the top."""
+        current = self.tier_for(total_quantity)
+        return next((tier for tier in self.tiers if current is None or tier.min_quantity > current.min_quantity),
+                    None)
 
     def __repr__(self) -> str:
         return f"<Offer {self.id} variant={self.variant_id} {self.status.value}>"

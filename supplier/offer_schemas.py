@@ -7,7 +7,6 @@ from marshmallow import Schema, fields, validate
 
 from supplier.models import OfferStatus
 from supplier.offer_rules import MAX_QUANTITY, MAX_TIERS
-from supplier.offers import upcoming_tier
 from supplier.validation import MAX_CASE_PACK, MAX_ID, MAX_LEAD_TIME_DAYS, MAX_PRICE
 
 
@@ -84,5 +83,5 @@ class OfferOut(Schema):
         return offer.price_for(offer.pledged_quantity)
 
     def _next_tier(self, offer):
-        tier = upcoming_tier(offer)
+        tier = offer.next_tier(offer.pledged_quantity)
         return TierOut().dump(tier) if tier else None

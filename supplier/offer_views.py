@@ -108,4 +108,3 @@ def register(bp: Blueprint) -> None:
     ]
     for rule, endpoint, view, methods in routes:
         bp.add_url_rule(rule, endpoint, view, methods=methods)
-    bp.add_app_template_global(offers.upcoming_tier, "upcoming_tier")

@@ -173,12 +173,6 @@ def cancel_offer(actor: User, offer_id: int) -> Offer:
     return offer
 
 
-def upcoming_tier(offer: Offer) -> PriceTier | None:
-    """The tier above the one the pooled total is in now, or None at the top. (With nothing pledged the
-    first tier is the current one, not the next, which ``Offer.next_tier(0)`` would answer.)"""
-    return offer.next_tier(max(offer.pledged_quantity, 1))
-
-
 def _with_catalog(query):
     return query.options(contains_eager(Offer.variant).contains_eager(Variant.product), joinedload(Offer.supplier),
                          selectinload(Offer.tiers))

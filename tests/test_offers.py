@@ -321,3 +321,14 @@ def test_a_shopkeeper_cannot_reach_the_offer_pages(client):
     login_as(client, make_user())
     assert client.get(f"/catalog/offers/{offer.id}").status_code in (403, 404)
     assert client.get("/catalog/offers").status_code == 403
+
+
+def test_with_nothing_pledged_the_first_tier_applies_and_the_second_is_next():
+    from supplier.models import Offer, PriceTier
+
+    offer = Offer(tiers=[PriceTier(min_quantity=1, unit_price=3000), PriceTier(min_quantity=100, unit_price=2600),
+                         PriceTier(min_quantity=300, unit_price=2200)])
+    assert (offer.price_for(0), offer.next_tier(0).min_quantity) == (3000, 100)
+    assert (offer.price_for(99), offer.next_tier(99).min_quantity) == (3000, 100)
+    assert (offer.price_for(100), offer.next_tier(100).min_quantity) == (2600, 300)
+    assert (offer.price_for(300), offer.next_tier(300)) == (2200, None)
