@@ -61,6 +61,7 @@ def register_models() -> None:
     import accounts.models  # noqa: F401
     import core.mail  # noqa: F401
     import groupbuy.models  # noqa: F401
+    import orders.models  # noqa: F401
     import payments.models  # noqa: F401
     import shopkeeper.models  # noqa: F401
     import supplier.models  # noqa: F401
