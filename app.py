@@ -74,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     from core.extensions import api
     from groupbuy import api as groupbuy_api
     from groupbuy import views as groupbuy_views
+    from orders import views as orders_views
     from payments import views as payments_views
     from shopkeeper import api as shopkeeper_api
     from shopkeeper import feed_api, feed_views, messages_api, messages_views
@@ -84,7 +85,7 @@ def register_blueprints(app: Flask) -> None:
     app.add_url_rule("/", endpoint="home", view_func=shopkeeper_views.home)
     app.add_url_rule("/healthz", endpoint="healthz", view_func=lambda: {"status": "ok"})
     for blueprint in (uploads.bp, accounts_views.bp, supplier_views.bp, shopkeeper_views.bp, feed_views.bp,
-                      messages_views.bp, groupbuy_views.bp, payments_views.bp):
+                      messages_views.bp, groupbuy_views.bp, payments_views.bp, orders_views.bp):
         app.register_blueprint(blueprint)
     for blueprint in (accounts_api.blp, supplier_api.blp, shopkeeper_api.blp, feed_api.blp, messages_api.blp,
                       groupbuy_api.blp):

@@ -1,5 +1,6 @@
 """Pages: a community's group buys, one group buy with my pledge, and the shopkeeper's forms."""
 
+import click
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -7,8 +8,9 @@ from flask_login import current_user
 from core.auth import login_required
 from core.errors import DomainError
 from core.forms import form_error, invalid_form
-from groupbuy import pledges, pricing, services
+from groupbuy import outcome, pledges, pricing, services
 from groupbuy.forms import GroupBuyForm, NewGroupBuyForm, PledgeForm
+from groupbuy.models import GroupBuyStatus
 from shopkeeper.access import get_community, require_member, require_shopkeeper
 from shopkeeper.forms import show_form
 from shopkeeper.links import community_home_url
@@ -16,6 +18,8 @@ from shopkeeper.models import MembershipRole
 from shopkeeper.services import pickup_points
 
 bp = Blueprint("groupbuy", __name__)
+#: a closed group buy shows what it came to
+CLOSED = frozenset({GroupBuyStatus.SUCCEEDED, GroupBuyStatus.FAILED})
 
 
 @bp.context_processor
@@ -64,7 +68,8 @@ def _page(community, group_buy_id: int, form: PledgeForm | None = None) -> dict:
     return {"community": community, "view": services.describe(group_buy), "form": form,
             "mine": pledges.describe(mine) if mine else None, "tiers": pricing.member_tiers(group_buy),
             "images": group_buy.images or product.images, "product": product,
-            "is_shopkeeper": membership.role == MembershipRole.SHOPKEEPER}
+            "is_shopkeeper": membership.role == MembershipRole.SHOPKEEPER,
+            "outcome": outcome.my_outcome(current_user, group_buy) if group_buy.status in CLOSED else None}
 
 
 @bp.get("/c/<slug>/group-buys/<int:group_buy_id>")
@@ -131,3 +136,22 @@ def cancel(slug: str, group_buy_id: int):
     services.cancel_group_buy(current_user, group_buy_id, get_community(slug))
     flash(_("The group buy is cancelled and every pledge on it released."), "info")
     return redirect(url_for("groupbuy.index", slug=slug))
+
+
+@bp.get("/c/<slug>/group-buys/<int:group_buy_id>/orders")
+@login_required
+def orders(slug: str, group_buy_id: int):
+    community = get_community(slug)
+    group_buy, rows = outcome.confirmed_orders(current_user, group_buy_id, community)
+    return render_template("groupbuy/orders.html", community=community, group_buy=group_buy, rows=rows)
+
+
+@bp.cli.command("close-due")
+def close_due() -> None:
+    """Close every open offer whose closing time has passed (the sweeper; safe to run from cron)."""
+    from core.jobs import run_job
+
+    outcomes = run_job("groupbuy.jobs:sweep_due_offers")
+    for offer_id, result in outcomes.items():
+        click.echo(f"offer {offer_id}: {result}")
+    click.echo(f"{len(outcomes)} offers due")

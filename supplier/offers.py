@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from accounts.models import User
-from core import clock
+from core import clock, jobs
 from core.errors import Conflict, DomainError, NotFound
 from core.extensions import db
 from supplier.access import get_or_none, is_staff, managed_variant, sees_wholesale
@@ -149,7 +149,8 @@ def update_offer(actor: User, offer_id: int, *, moq=KEEP, capacity=KEEP, opens_a
 
 
 def publish_offer(actor: User, offer_id: int) -> Offer:
-    """DRAFT → OPEN: shopkeepers may run group buys on it once its window opens. Raises ``not_found``,
+    """DRAFT → OPEN: shopkeepers may run group buys on it once its window opens, and its close is
+    scheduled for ``closes_at`` (after the commit). Raises ``not_found``,
     ``variant_inactive``, ``closes_in_past`` (move the close first) and ``illegal_transition`` (all 409)."""
     offer = managed_offer(actor, offer_id, lock=True)
     if offer.status == OfferStatus.DRAFT and not (offer.variant.active and offer.variant.product.active):
@@ -159,6 +160,8 @@ def publish_offer(actor: User, offer_id: int) -> Offer:
                        field="closes_at")
     change_status(offer, OfferStatus.OPEN)
     db.session.flush()
+    # by path: the group-buy package sits above this one; the sweeper catches a lost or moved close
+    jobs.enqueue("groupbuy.jobs:close_offer_job", offer.id, at=offer.closes_at, job_id=f"close-offer-{offer.id}")
     return offer
 
 
