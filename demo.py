@@ -187,8 +187,35 @@ def seed_demo(members: int = 300, seed: int = 42) -> dict:
                                    created_at=moment + timedelta(minutes=5),
                                    body="The Xuhui clubhouse — two minutes from exit 3. See you there!"))
     db.session.flush()
+    _seed_group_buy(staff, owners["lin"], communities[0], memberships[communities[0].id], rng)
     return {"operator": operator.email, "supplier": staff.email, "shopkeepers": [o.email for o in owners.values()],
             "member": member.email, "invites": [f"demo-{c.slug}" for c in communities]}
+
+
+def _seed_group_buy(staff: User, shopkeeper: User, community: Community, members: list[Membership],
+                    rng: random.Random) -> None:
+    """An open offer on the mangoes with three tiers, and Lin's group buy on it with a few dozen pledges,
+    made through the same services the pages use."""
+    from groupbuy.models import MarginKind
+    from groupbuy.pledges import pledge
+    from groupbuy.services import create_group_buy
+    from supplier.offers import create_offer, publish_offer
+
+    now = clock.now()
+    mangoes = db.session.execute(sa.select(Variant).where(Variant.sku == "SV-001")).scalar_one()
+    offer = create_offer(staff, mangoes.id, moq=40, capacity=400, opens_at=now - timedelta(hours=1),
+                         closes_at=now + timedelta(days=6), tiers=[(1, 3900), (60, 3500), (120, 3200)])
+    publish_offer(staff, offer.id)
+    group_buy = create_group_buy(
+        shopkeeper, community, offer_id=offer.id, title="Hainan mangoes, tree-ripened",
+        margin_kind=MarginKind.PERCENT, margin="20", deadline=now + timedelta(days=5),
+        pickup_point_ids=[point.id for point in community.pickup_points], deposit_percent=0,
+        description="Shipped green, ripe on arrival. The more we order, the less everyone pays.")
+    db.session.flush()
+    for membership in rng.sample(members, min(24, len(members))):
+        pledge(membership.user, group_buy.id, quantity=rng.choice([1, 1, 2, 2, 3]),
+               pickup_point_id=membership.pickup_point_id or community.pickup_points[0].id,
+               tolerance=rng.choice([0, 0, 1, 2]))
 
 
 def demo_exists() -> bool:
