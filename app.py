@@ -6,6 +6,10 @@ import logging
 
 from flask import Flask
 
+#: sweepers that catch whatever a scheduled job missed: (job path, every N seconds). The in-process
+#: scheduler runs them in the embedded default; production runs them from cron (README).
+PERIODIC_JOBS = [("groupbuy.jobs:sweep_due_offers", 60)]
+
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
@@ -23,6 +27,7 @@ def register_config(app: Flask, overrides: dict | None) -> None:
     from core.config import from_environment
 
     app.config.update(from_environment())
+    app.config["PERIODIC_JOBS"] = PERIODIC_JOBS
     app.config.update(overrides or {})
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

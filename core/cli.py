@@ -14,13 +14,11 @@ def register_cli(app: Flask) -> None:
         """Flask's server, with the in-process scheduler when there is no Redis (the embedded default)."""
         from werkzeug.serving import run_simple
 
-        from core.jobs import run_job, start_inprocess_scheduler
+        from core.jobs import start_inprocess_scheduler
 
         app_obj = current_app._get_current_object()
         if app_obj.config["JOBS_BACKEND"] == "inprocess":
             start_inprocess_scheduler(app_obj)
-            # closes scheduled before a restart were kept in memory only: the sweeper catches them up
-            run_job("groupbuy.jobs:sweep_due_offers")
         click.echo(f"Serving Tuan at http://{host}:{port}/ (Ctrl+C to stop)")
         run_simple(host, port, app_obj, threaded=True, use_reloader=False)
 

@@ -14,7 +14,7 @@ import itertools
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Flask, current_app, has_app_context
 
@@ -135,18 +135,40 @@ def run_due(app: Flask) -> int:
         ran += 1
 
 
+_last_periodic: dict[str, datetime] = {}
+
+
+def run_periodic(app: Flask) -> int:
+    """Run each of ``app.config["PERIODIC_JOBS"]`` — ``(path, every_seconds)`` pairs, declared in app.py
+    — whose period has passed by ``core.clock`` (each runs at once the first time). In-process mode
+    only; with Redis, the same jobs run from cron (README)."""
+    ran = 0
+    for path, every in app.config.get("PERIODIC_JOBS", ()):
+        last = _last_periodic.get(path)
+        if last is None or clock.now() - last >= timedelta(seconds=every):
+            _last_periodic[path] = clock.now()
+            _run_inprocess(app, path, ())
+            ran += 1
+    return ran
+
+
 def clear_schedule() -> None:
     with _schedule_lock:
         _schedule.clear()
+        _last_periodic.clear()
 
 
 def start_inprocess_scheduler(app: Flask, interval: float = 1.0) -> threading.Thread:
-    """For the embedded server: a daemon thread that runs scheduled jobs when they fall due."""
+    """For the embedded server: a daemon thread that runs scheduled jobs when they fall due, and the
+    periodic ones (sweepers) — straight away at start, which catches up on work scheduled before a
+    restart, since the in-process schedule lives in memory."""
     stop = threading.Event()
 
     def loop():
+        run_periodic(app)
         while not stop.wait(interval):
             run_due(app)
+            run_periodic(app)
 
     thread = threading.Thread(target=loop, name="tuan-scheduler", daemon=True)
     thread.stop = stop  # type: ignore[attr-defined]

@@ -70,6 +70,29 @@ def test_scheduled_in_process_work_waits_for_its_moment(app):
     assert _sent(message.id) is not None
 
 
+TICKS: list[datetime] = []
+
+
+def tick() -> None:
+    TICKS.append(clock.now())
+
+
+def test_periodic_work_runs_at_start_and_then_once_per_period(app, monkeypatch):
+    monkeypatch.setitem(app.config, "PERIODIC_JOBS", [("tests.test_jobs:tick", 60)])
+    TICKS.clear()
+    start = clock.freeze(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+    assert jobs.run_periodic(app) == 1
+    clock.advance(timedelta(seconds=59))
+    assert jobs.run_periodic(app) == 0
+    clock.advance(timedelta(seconds=1))
+    assert jobs.run_periodic(app) == 1
+    assert [start, start + timedelta(seconds=60)] == TICKS
+
+
+def test_the_app_sweeps_for_offers_to_close_every_minute(app):
+    assert ("groupbuy.jobs:sweep_due_offers", 60) in app.config["PERIODIC_JOBS"]
+
+
 @pytest.fixture
 def rq_app(app):
     if not REDIS_URL:
