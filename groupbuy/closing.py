@@ -25,8 +25,8 @@ from groupbuy.models import GroupBuy, GroupBuyStatus, Pledge, PledgeStatus
 from groupbuy.services import release_pledges
 from orders.models import Order, PurchaseOrder, PurchaseOrderLine
 from orders.services import LineSpec, create_order
-from payments.models import PaymentPurpose, PaymentStatus
-from payments.services import create_payment, payments_for, refund_deposit
+from payments.models import Payment, PaymentPurpose, PaymentStatus
+from payments.services import create_payment, payments_for, payments_for_many, refund_deposit
 from supplier.models import Offer, OfferStatus
 from supplier.offers import change_status, locked_offer
 
@@ -47,10 +47,19 @@ def reference(pledge: Pledge) -> str:
     return f"pledge:{pledge.id}"
 
 
-def deposit_paid(pledge: Pledge) -> int:
-    """The pledge's deposit: the sum of its SUCCEEDED deposit payments (0 while deposits are not taken)."""
-    return sum(payment.amount for payment in payments_for(reference(pledge))
+def deposit_paid(pledge: Pledge, payments: list[Payment] | None = None) -> int:
+    """The pledge's deposit: the sum of its SUCCEEDED deposit payments (0 while deposits are not taken).
+    ``payments``, when the caller already loaded them, saves the query."""
+    if payments is None:
+        payments = payments_for(reference(pledge))
+    return sum(payment.amount for payment in payments
                if payment.purpose == PaymentPurpose.DEPOSIT and payment.status == PaymentStatus.SUCCEEDED)
+
+
+def _payments_by_pledge(pledges: list[Pledge]) -> dict[int, list[Payment]]:
+    """Every pledge's payments in one query per 500 pledges, not one per pledge."""
+    loaded = payments_for_many(reference(pledge) for pledge in pledges)
+    return {pledge.id: loaded[reference(pledge)] for pledge in pledges}
 
 
 def due_offer_ids() -> list[int]:
@@ -113,8 +122,9 @@ def _close_group_buys(offer: Offer, status: GroupBuyStatus) -> list[GroupBuy]:
 def _fail(offer: Offer, pledges: list[Pledge]) -> CloseResult:
     """Below the MOQ: release every pledge (their units leave the pooled total), refund deposits."""
     refunded = set()
+    payments = _payments_by_pledge(pledges)
     for pledge in pledges:
-        for payment in payments_for(reference(pledge)):
+        for payment in payments[pledge.id]:
             if payment.purpose == PaymentPurpose.DEPOSIT and refund_deposit(payment.id) is not None:
                 refunded.add(pledge.id)
     group_buys = _open_group_buys(offer)
@@ -146,6 +156,7 @@ def _succeed(offer: Offer, pledges: list[Pledge], allocation: Allocation) -> Clo
     released: dict[int, list[Pledge]] = defaultdict(list)
     split: dict[tuple[int, int | None], int] = defaultdict(int)
     regions: dict[tuple[int, int | None], str] = {}
+    payments = _payments_by_pledge(pledges)
     for pledge in pledges:
         units = allocation.quantities[pledge.id]
         group_buy = group_buys.get(pledge.group_buy_id) or pledge.group_buy
@@ -154,9 +165,10 @@ def _succeed(offer: Offer, pledges: list[Pledge], allocation: Allocation) -> Clo
             released[group_buy.id].append(pledge)
             continue
         pledge.status, pledge.allocated_quantity = PledgeStatus.CONFIRMED, units
+        deposit = deposit_paid(pledge, payments[pledge.id])
         order = create_order(
             user_id=pledge.user_id, community_id=group_buy.community_id, pickup_point_id=pledge.pickup_point_id,
-            source=SOURCE, source_id=pledge.id, currency=offer.currency, deposit_amount=deposit_paid(pledge),
+            source=SOURCE, source_id=pledge.id, currency=offer.currency, deposit_amount=deposit,
             lines=[LineSpec(offer.variant_id, units, pricing.final_unit_price(group_buy, allocation.total, pledge),
                             wholesale)])
         result.order_ids.append(order.id)
