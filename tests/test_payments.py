@@ -263,3 +263,17 @@ def test_payments_for_a_reference_are_listed_in_order(stub):
     deposit = paid_deposit(user, ref=ref)
     balance = make_payment(user=user, ref=ref)
     assert [p.id for p in services.payments_for(ref)] == [deposit.id, balance.id]
+
+
+def test_payments_for_many_references_come_back_grouped_in_one_query(stub):
+    from tests.social_factories import counting_queries
+
+    user = make_user()
+    first = services.create_payment(PaymentPurpose.DEPOSIT, "pledge:1", user, 100, "CNY")
+    second = services.create_payment(PaymentPurpose.BALANCE, "pledge:1", user, 900, "CNY")
+    db.session.commit()
+    with counting_queries() as statements:
+        found = services.payments_for_many(["pledge:1", "pledge:2"])
+    assert {ref: [p.id for p in rows] for ref, rows in found.items()} == {
+        "pledge:1": [first.id, second.id], "pledge:2": []}
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
