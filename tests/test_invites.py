@@ -50,17 +50,11 @@ def test_a_newcomer_registers_through_the_invite_link_and_lands_in_the_community
     joined = client.post(link, data={"pickup_point_id": str(point.id)})
 
     assert joined.status_code == 302
-    assert joined.headers["Location"] == community_home(client)
+    assert joined.headers["Location"] == "/c/lotus-court"
     ana = db.session.execute(db.select(Membership).filter_by(community_id=community.id, role="member")).scalar_one()
     assert (ana.pickup_point_id, ana.invite_id) == (point.id, invite.id)
     assert _uses(invite) == 1
     assert "Lotus Court" in page_text(client.get("/communities"))
-
-
-def community_home(client) -> str:
-    """Where joining lands: the feed once it exists, my communities until then."""
-    views = client.application.view_functions
-    return "/c/lotus-court" if "feed.community" in views else "/communities"
 
 
 def test_joining_twice_is_harmless_and_counts_once(client):
