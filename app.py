@@ -65,6 +65,7 @@ def register_models() -> None:
     """Import every models module so that metadata (and Alembic) sees all tables."""
     import accounts.models  # noqa: F401
     import core.mail  # noqa: F401
+    import core.notify  # noqa: F401
     import groupbuy.models  # noqa: F401
     import orders.models  # noqa: F401
     import payments.models  # noqa: F401

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from core import clock, jobs
 from core.extensions import db
-from groupbuy import notices, pricing
+from groupbuy import demand, notices, pricing
 from groupbuy.allocation import Allocation, allocate
 from groupbuy.models import GroupBuy, GroupBuyStatus, Pledge, PledgeStatus
 from groupbuy.services import release_pledges
@@ -157,14 +157,18 @@ def _succeed(offer: Offer, pledges: list[Pledge], allocation: Allocation) -> Clo
     split: dict[tuple[int, int | None], int] = defaultdict(int)
     regions: dict[tuple[int, int | None], str] = {}
     payments = _payments_by_pledge(pledges)
+    cells: dict[demand.Key, demand.Delta] = defaultdict(demand.Delta)
     for pledge in pledges:
         units = allocation.quantities[pledge.id]
         group_buy = group_buys.get(pledge.group_buy_id) or pledge.group_buy
+        cell = cells[demand.key_for(offer, group_buy.community_id, pledge.pickup_point_id)]
+        cell.add(-demand.pending(pledge.quantity))
         if units == 0:
             pledge.status, pledge.allocated_quantity, pledge.cancelled_at = PledgeStatus.RELEASED, 0, clock.now()
             released[group_buy.id].append(pledge)
             continue
         pledge.status, pledge.allocated_quantity = PledgeStatus.CONFIRMED, units
+        cell.add(demand.committed(units, wholesale))
         deposit = deposit_paid(pledge, payments[pledge.id])
         order = create_order(
             user_id=pledge.user_id, community_id=group_buy.community_id, pickup_point_id=pledge.pickup_point_id,
@@ -187,6 +191,7 @@ def _succeed(offer: Offer, pledges: list[Pledge], allocation: Allocation) -> Clo
                                  region=regions[(community_id, point_id)], quantity=units)
                for (community_id, point_id), units in sorted(split.items(), key=_split_order)])
     db.session.add(purchase_order)
+    demand.shift_many(cells)
     db.session.flush()
     result.purchase_order_id = purchase_order.id
     if result.balance_payment_ids:

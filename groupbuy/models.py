@@ -58,6 +58,8 @@ class GroupBuy(IdMixin, TimestampMixin, db.Model):
     deadline: Mapped[datetime] = mapped_column(UTCDateTime)  #: no later than the offer's closes_at
     status: Mapped[GroupBuyStatus] = mapped_column(enum_column(GroupBuyStatus), default=GroupBuyStatus.OPEN)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the shopkeeper received the goods and opened the pickup points
+    ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     offer: Mapped[Offer] = relationship()
     community: Mapped[Community] = relationship()

@@ -18,7 +18,7 @@ from accounts.models import User
 from core import clock
 from core.errors import Conflict, DomainError, NotFound
 from core.extensions import db
-from groupbuy import pricing
+from groupbuy import demand, pricing
 from groupbuy.capacity import pooled_total, shift_pledged, units_left
 from groupbuy.models import GroupBuy, Pledge, PledgeStatus
 from groupbuy.services import require_open, visible_group_buy
@@ -95,6 +95,9 @@ def pledge(user: User, group_buy_id: int, *, quantity: int, pickup_point_id: int
     active = existing.status == PledgeStatus.ACTIVE
     delta = quantity - existing.quantity if active else quantity
     total = _shift(group_buy, delta)
+    if active:
+        demand.shift(_cell(group_buy, existing.pickup_point_id), -demand.pending(existing.quantity))
+    demand.shift(_cell(group_buy, pickup_point_id), demand.pending(quantity))
     shown = pricing.member_price_at(group_buy, total - delta)
     existing.price_cap = min(existing.price_cap, shown) if active else shown
     if not active:  # a pledge made again after cancelling joins the queue anew
@@ -102,6 +105,10 @@ def pledge(user: User, group_buy_id: int, *, quantity: int, pickup_point_id: int
     existing.quantity, existing.tolerance, existing.pickup_point_id = quantity, tolerance, pickup_point_id
     db.session.flush()
     return existing
+
+
+def _cell(group_buy: GroupBuy, pickup_point_id: int | None) -> demand.Key:
+    return demand.key_for(group_buy.offer, group_buy.community_id, pickup_point_id)
 
 
 def _shift(group_buy: GroupBuy, delta: int) -> int:
@@ -124,6 +131,7 @@ def _create(group_buy: GroupBuy, user: User, quantity: int, tolerance: int, pick
                             currency=group_buy.offer.currency, status=PledgeStatus.ACTIVE)
             db.session.add(pledge)
             db.session.flush()
+            demand.shift(_cell(group_buy, pickup_point_id), demand.pending(quantity))
     except IntegrityError:
         raise Conflict("already_pledged", _l("You pledged on this group buy a moment ago: change that pledge.")) \
             from None
@@ -141,5 +149,6 @@ def cancel_pledge(user: User, group_buy_id: int, community: Community | None = N
     if shift_pledged(group_buy.offer_id, -pledge.quantity) is None:
         raise RuntimeError(f"offer {group_buy.offer_id} holds fewer units than pledge {pledge.id}")
     pledge.status, pledge.cancelled_at = PledgeStatus.CANCELLED, clock.now()
+    demand.shift(_cell(group_buy, pledge.pickup_point_id), -demand.pending(pledge.quantity))
     db.session.flush()
     return pledge

@@ -7,6 +7,7 @@ deadline (orders, purchase orders, payments) comes later and builds on ``accepti
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +25,7 @@ from core.errors import Conflict, DomainError, NotFound
 from core.extensions import db
 from core.templating import local_time
 from core.uploads import save_image
-from groupbuy import pricing
+from groupbuy import demand, pricing
 from groupbuy.capacity import shift_pledged
 from groupbuy.models import GroupBuy, GroupBuyImage, GroupBuyStatus, MarginKind, Pledge, PledgeStatus
 from shopkeeper.access import require_member
@@ -294,10 +295,15 @@ def release_pledges(group_buy: GroupBuy) -> int:
     total in one UPDATE; returns the units released. The seam for closing a failed offer, too."""
     released = db.session.execute(
         sa.update(Pledge).where(Pledge.group_buy_id == group_buy.id, Pledge.status == PledgeStatus.ACTIVE)
-        .values(status=PledgeStatus.RELEASED, cancelled_at=clock.now()).returning(Pledge.quantity)
+        .values(status=PledgeStatus.RELEASED, cancelled_at=clock.now())
+        .returning(Pledge.quantity, Pledge.pickup_point_id)
         .execution_options(synchronize_session=False)
-    ).scalars().all()
-    units = sum(released)
+    ).all()
+    units = sum(quantity for quantity, _point in released)
+    cells: dict[demand.Key, demand.Delta] = defaultdict(demand.Delta)
+    for quantity, point_id in released:
+        cells[demand.key_for(group_buy.offer, group_buy.community_id, point_id)].add(-demand.pending(quantity))
+    demand.shift_many(cells)
     if units and shift_pledged(group_buy.offer_id, -units) is None:
         raise RuntimeError(f"offer {group_buy.offer_id} holds fewer units than group buy {group_buy.id} released")
     db.session.expire_all()

@@ -44,7 +44,9 @@ class Order(IdMixin, TimestampMixin, db.Model):
     currency: Mapped[str] = mapped_column(sa.String(3))
     total_amount: Mapped[int] = mapped_column()  #: minor units: Σ lines' quantity × unit_price
     deposit_amount: Mapped[int] = mapped_column(default=0)  #: already taken when the member pledged
+    ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  #: the goods reached the pickup point
     picked_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
     community: Mapped[Community] = relationship()
@@ -65,6 +67,7 @@ class OrderLine(IdMixin, db.Model):
     __table_args__ = (
         sa.CheckConstraint("quantity >= 1", name="quantity_positive"),
         sa.CheckConstraint("unit_price >= 0 AND wholesale_unit_price >= 0", name="prices_not_negative"),
+        sa.CheckConstraint("short_quantity >= 0 AND short_quantity <= quantity", name="short_within_quantity"),
     )
 
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id", ondelete="CASCADE"), index=True)
@@ -72,14 +75,20 @@ class OrderLine(IdMixin, db.Model):
     quantity: Mapped[int] = mapped_column()
     unit_price: Mapped[int] = mapped_column()  #: what the member pays per unit (minor units)
     wholesale_unit_price: Mapped[int] = mapped_column()  #: what the platform owes the supplier per unit
+    #: units the supplier did not deliver (shortfall, docs/GROUPBUY.md): refunded, never paid for
+    short_quantity: Mapped[int] = mapped_column(default=0, server_default="0")
 
     order: Mapped[Order] = relationship(back_populates="lines")
     variant: Mapped[Variant] = relationship()
 
     @property
+    def delivered_quantity(self) -> int:
+        return self.quantity - self.short_quantity
+
+    @property
     def margin_amount(self) -> int:
-        """The shopkeeper's commission on this line."""
-        return (self.unit_price - self.wholesale_unit_price) * self.quantity
+        """The shopkeeper's commission on this line: on the units delivered only."""
+        return (self.unit_price - self.wholesale_unit_price) * self.delivered_quantity
 
 
 class PurchaseOrderStatus(enum.StrEnum):
@@ -97,6 +106,7 @@ class PurchaseOrder(IdMixin, TimestampMixin, db.Model):
         sa.UniqueConstraint("offer_id"),  #: closing twice, or at once, can never raise two
         sa.CheckConstraint("quantity >= 1", name="quantity_positive"),
         sa.CheckConstraint("cases >= 1", name="cases_positive"),
+        sa.CheckConstraint("dropped_quantity >= 0", name="dropped_not_negative"),
         sa.Index("ix_purchase_orders_supplier_created", "supplier_id", "created_at"),
     )
 
@@ -109,6 +119,11 @@ class PurchaseOrder(IdMixin, TimestampMixin, db.Model):
     currency: Mapped[str] = mapped_column(sa.String(3))
     status: Mapped[PurchaseOrderStatus] = mapped_column(enum_column(PurchaseOrderStatus),
                                                         default=PurchaseOrderStatus.ISSUED)
+    #: units counted out after close: pledges dropped when their balance went unpaid (docs/GROUPBUY.md)
+    dropped_quantity: Mapped[int] = mapped_column(default=0, server_default="0")
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  #: every line received
 
     offer: Mapped[Offer] = relationship()
     supplier: Mapped[Supplier] = relationship()
@@ -128,6 +143,8 @@ class PurchaseOrderLine(IdMixin, db.Model):
     __table_args__ = (
         sa.UniqueConstraint("purchase_order_id", "community_id", "pickup_point_id"),
         sa.CheckConstraint("quantity >= 1", name="quantity_positive"),
+        sa.CheckConstraint("shipped_quantity IS NULL OR shipped_quantity >= 0", name="shipped_not_negative"),
+        sa.CheckConstraint("received_quantity IS NULL OR received_quantity >= 0", name="received_not_negative"),
     )
 
     purchase_order_id: Mapped[int] = mapped_column(sa.ForeignKey("purchase_orders.id", ondelete="CASCADE"))
@@ -135,5 +152,29 @@ class PurchaseOrderLine(IdMixin, db.Model):
     pickup_point_id: Mapped[int | None] = mapped_column(sa.ForeignKey("pickup_points.id", ondelete="SET NULL"))
     region: Mapped[str] = mapped_column(sa.String(64), default="")  #: the pickup point's region, kept
     quantity: Mapped[int] = mapped_column()
+    shipped_quantity: Mapped[int | None] = mapped_column()  #: what the supplier sent; None: not shipped yet
+    received_quantity: Mapped[int | None] = mapped_column()  #: what the shopkeeper counted in
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     purchase_order: Mapped[PurchaseOrder] = relationship(back_populates="lines")
+
+
+class EarningsEntry(IdMixin, TimestampMixin, db.Model):
+    """The shopkeeper's ledger: one credit per fulfilled order line — the margin on the units delivered —
+    which the supplier owes the community's shopkeeper. Append-only; a correction is a new entry."""
+
+    __tablename__ = "earnings_entries"
+    __table_args__ = (
+        sa.UniqueConstraint("order_line_id", "kind"),  #: a line is credited once, however often it is marked
+        sa.Index("ix_earnings_entries_community_created", "community_id", "created_at"),
+        sa.Index("ix_earnings_entries_supplier_created", "supplier_id", "created_at"),
+    )
+
+    kind: Mapped[str] = mapped_column(sa.String(16), default="margin")  #: "margin" (later "payout", …)
+    supplier_id: Mapped[int] = mapped_column(sa.ForeignKey("suppliers.id"))
+    community_id: Mapped[int] = mapped_column(sa.ForeignKey("communities.id"))
+    order_line_id: Mapped[int | None] = mapped_column(sa.ForeignKey("order_lines.id", ondelete="SET NULL"))
+    quantity: Mapped[int] = mapped_column(default=0)  #: units the entry is for
+    amount: Mapped[int] = mapped_column()  #: minor units credited to the shopkeeper (negative: debited)
+    wholesale_amount: Mapped[int] = mapped_column(default=0)  #: what the units cost at wholesale
+    currency: Mapped[str] = mapped_column(sa.String(3))

@@ -223,3 +223,26 @@ class PriceTier(IdMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<PriceTier offer={self.offer_id} {self.min_quantity}+ @ {self.unit_price}>"
+
+
+class DemandCell(IdMixin, db.Model):
+    """The committed-demand rollup: per offer, community and pickup point, the units in open pledges
+    (pending) and in confirmed orders (committed). Kept by ``groupbuy.demand`` in the same unit of work
+    as every pledge change, so the dashboard adds up thousands of cells instead of a million pledges;
+    ``flask groupbuy rebuild-demand`` recomputes it from the pledges. No member data lives here."""
+
+    __tablename__ = "demand_cells"
+    __table_args__ = (
+        sa.UniqueConstraint("offer_id", "community_id", "pickup_point_id"),
+        sa.Index("ix_demand_cells_supplier_offer", "supplier_id", "offer_id"),
+    )
+
+    supplier_id: Mapped[int] = mapped_column(sa.ForeignKey("suppliers.id", ondelete="CASCADE"))
+    offer_id: Mapped[int] = mapped_column(sa.ForeignKey("offers.id", ondelete="CASCADE"))
+    community_id: Mapped[int] = mapped_column(sa.ForeignKey("communities.id", ondelete="CASCADE"))
+    #: the pickup point's id, 0 for none (no foreign key: a cell outlives its point's removal)
+    pickup_point_id: Mapped[int] = mapped_column(default=0)
+    pending_quantity: Mapped[int] = mapped_column(default=0)  #: units in ACTIVE pledges
+    pending_pledges: Mapped[int] = mapped_column(default=0)  #: how many ACTIVE pledges
+    committed_quantity: Mapped[int] = mapped_column(default=0)  #: units allocated to CONFIRMED pledges
+    committed_value: Mapped[int] = mapped_column(default=0)  #: those units at the final wholesale price
