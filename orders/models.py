@@ -106,7 +106,7 @@ class PurchaseOrder(IdMixin, TimestampMixin, db.Model):
         sa.UniqueConstraint("offer_id"),  #: closing twice, or at once, can never raise two
         sa.CheckConstraint("quantity >= 1", name="quantity_positive"),
         sa.CheckConstraint("cases >= 1", name="cases_positive"),
-        sa.CheckConstraint("dropped_quantity >= 0", name="dropped_not_negative"),
+        sa.CheckConstraint("dropped_quantity >= 0 AND dropped_quantity <= quantity", name="dropped_within_quantity"),
         sa.Index("ix_purchase_orders_supplier_created", "supplier_id", "created_at"),
     )
 
@@ -119,7 +119,8 @@ class PurchaseOrder(IdMixin, TimestampMixin, db.Model):
     currency: Mapped[str] = mapped_column(sa.String(3))
     status: Mapped[PurchaseOrderStatus] = mapped_column(enum_column(PurchaseOrderStatus),
                                                         default=PurchaseOrderStatus.ISSUED)
-    #: units counted out after close: pledges dropped when their balance went unpaid (docs/GROUPBUY.md)
+    #: units counted out after close: pledges dropped when their balance went unpaid (docs/GROUPBUY.md);
+    #: ``quantity`` stays what was ordered at close, the supplier ships quantity − dropped_quantity
     dropped_quantity: Mapped[int] = mapped_column(default=0, server_default="0")
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -143,6 +144,7 @@ class PurchaseOrderLine(IdMixin, db.Model):
     __table_args__ = (
         sa.UniqueConstraint("purchase_order_id", "community_id", "pickup_point_id"),
         sa.CheckConstraint("quantity >= 1", name="quantity_positive"),
+        sa.CheckConstraint("dropped_quantity >= 0 AND dropped_quantity <= quantity", name="dropped_within_quantity"),
         sa.CheckConstraint("shipped_quantity IS NULL OR shipped_quantity >= 0", name="shipped_not_negative"),
         sa.CheckConstraint("received_quantity IS NULL OR received_quantity >= 0", name="received_not_negative"),
     )
@@ -152,6 +154,8 @@ class PurchaseOrderLine(IdMixin, db.Model):
     pickup_point_id: Mapped[int | None] = mapped_column(sa.ForeignKey("pickup_points.id", ondelete="SET NULL"))
     region: Mapped[str] = mapped_column(sa.String(64), default="")  #: the pickup point's region, kept
     quantity: Mapped[int] = mapped_column()
+    #: units counted out after close (dropped pledges): the supplier ships quantity − dropped_quantity
+    dropped_quantity: Mapped[int] = mapped_column(default=0, server_default="0")
     shipped_quantity: Mapped[int | None] = mapped_column()  #: what the supplier sent; None: not shipped yet
     received_quantity: Mapped[int | None] = mapped_column()  #: what the shopkeeper counted in
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
