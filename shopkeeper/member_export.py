@@ -3,8 +3,6 @@ Display names only, never emails (members' personal data stays on the platform).
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator
 from zoneinfo import ZoneInfo
 
@@ -12,20 +10,13 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from accounts.models import User
+from core.csv_export import FORMULA_STARTS, csv_chunks, safe_cell  # noqa: F401  (the member list's CSV)
 from core.extensions import db
 from shopkeeper.members import NEWEST_FIRST, matching
 from shopkeeper.models import Community, Membership, MemberTag, PickupPoint
 from supplier.models import Tag
 
 BATCH = 1000
-#: a spreadsheet runs a cell starting with one of these as a formula (OWASP "CSV injection")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value) -> str:
-    """The cell as text, prefixed with ' when a spreadsheet would otherwise run it as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _tag_labels(locale: str) -> dict[int, str]:
@@ -73,14 +64,3 @@ def member_rows(community: Community, *, q: str | None = None, tag_ids: Iterable
                     points.get(row.pickup_point_id, ""), tags.get(row.id, "")] for row in batch]
 
     return batches()
-
-
-def csv_chunks(batches: Iterable[list[list[str]]]) -> Iterator[str]:
-    """Encode batches of rows as CSV text, one chunk per batch, every cell formula-safe. Begins with a
-    byte-order mark so that spreadsheet programs read Chinese names as UTF-8."""
-    yield "\ufeff"
-    for rows in batches:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerows([safe_cell(cell) for cell in row] for row in rows)
-        yield buffer.getvalue()
