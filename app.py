@@ -7,7 +7,7 @@ import logging
 from flask import Flask
 
 #: sweepers that catch whatever a scheduled job missed: (job path, every N seconds). The in-process
-#: scheduler runs them in the embedded default; production runs them from cron (README).
+#: scheduler runs them in the embedded default; with Redis, `flask worker` schedules them in RQ (core.jobs).
 PERIODIC_JOBS = [("groupbuy.jobs:sweep_due_offers", 60)]
 
 
@@ -76,7 +76,7 @@ def register_models() -> None:
 def register_blueprints(app: Flask) -> None:
     from accounts import api as accounts_api
     from accounts import views as accounts_views
-    from core import uploads
+    from core import notify_views, uploads
     from core.extensions import api
     from groupbuy import api as groupbuy_api
     from groupbuy import views as groupbuy_views
@@ -91,7 +91,7 @@ def register_blueprints(app: Flask) -> None:
     app.add_url_rule("/", endpoint="home", view_func=shopkeeper_views.home)
     app.add_url_rule("/healthz", endpoint="healthz", view_func=lambda: {"status": "ok"})
     for blueprint in (uploads.bp, accounts_views.bp, supplier_views.bp, shopkeeper_views.bp, feed_views.bp,
-                      messages_views.bp, groupbuy_views.bp, payments_views.bp, orders_views.bp):
+                      messages_views.bp, groupbuy_views.bp, payments_views.bp, orders_views.bp, notify_views.bp):
         app.register_blueprint(blueprint)
     for blueprint in (accounts_api.blp, supplier_api.blp, shopkeeper_api.blp, feed_api.blp, messages_api.blp,
                       groupbuy_api.blp):

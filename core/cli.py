@@ -1,4 +1,5 @@
-"""Commands that belong to no domain: the RQ worker and the in-process scheduler tick."""
+"""Commands that belong to no domain: the RQ worker (with the periodic jobs scheduled in RQ) and the
+in-process scheduler tick."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def register_cli(app: Flask) -> None:
                   show_default=True, help="Queues to work, in priority order.")
     @click.option("--burst", is_flag=True, help="Stop once the queues are empty.")
     def worker(queues: tuple[str, ...], burst: bool) -> None:
-        """Run an RQ worker with RQ's scheduler (needs REDIS_URL)."""
+        """Run an RQ worker with RQ's scheduler and the periodic jobs (RQ's cron scheduler; needs REDIS_URL).
+        With --burst, the periodic jobs that are due are enqueued once, then the queues are drained."""
         from core.jobs import work
 
         if not current_app.config["REDIS_URL"]:

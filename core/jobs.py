@@ -4,6 +4,10 @@ A job is a plain function taking ids. ``run_job`` wraps it: app context, one com
 In-process mode runs due jobs right after the commit that enqueued them (in a fresh app context) and
 keeps future ones in a small schedule that a daemon thread (``start_inprocess_scheduler``) or a test
 (``run_due``) drains against ``core.clock``.
+
+Periodic jobs (``PERIODIC_JOBS``, the sweepers) run from that thread in-process; with Redis, RQ's own
+cron scheduler (``rq.cron.CronScheduler``) enqueues them and ``once_per_period`` lets one run per period
+through however many schedulers enqueued it.
 """
 
 from __future__ import annotations
@@ -141,7 +145,7 @@ _last_periodic: dict[str, datetime] = {}
 def run_periodic(app: Flask) -> int:
     """Run each of ``app.config["PERIODIC_JOBS"]`` — ``(path, every_seconds)`` pairs, declared in app.py
     — whose period has passed by ``core.clock`` (each runs at once the first time). In-process mode
-    only; with Redis, the same jobs run from cron (README)."""
+    only; with Redis, RQ's cron scheduler enqueues them (``periodic_scheduler``)."""
     ran = 0
     for path, every in app.config.get("PERIODIC_JOBS", ()):
         last = _last_periodic.get(path)
@@ -176,13 +180,65 @@ def start_inprocess_scheduler(app: Flask, interval: float = 1.0) -> threading.Th
     return thread
 
 
+def once_per_period(path: str, every: int) -> object:
+    """Run the periodic job ``path`` unless it already ran in this period (``every`` seconds, counted from
+    the epoch by ``core.clock``): each scheduler (one per ``flask worker``) enqueues it every period, and
+    a Redis key set only if absent lets the first of them through (a run that fails still uses up its
+    period: the next period tries again). Returns the job's result, or None when it was skipped."""
+    slot = int(clock.now().timestamp()) // every
+    claimed = redis_connection().set(f"tuan:periodic:{path}:{slot}", 1, nx=True, ex=2 * every)
+    if not claimed:
+        log.info("periodic job %s: already run in this period", path)
+        return None
+    return _resolve(path)()
+
+
+PERIODIC_QUEUE = "default"
+
+
+def periodic_scheduler(periodic: list[tuple[str, int]], connection, queue: str = PERIODIC_QUEUE):
+    """RQ's cron scheduler (``rq.cron``, RQ ≥ 2.5) with each ``(path, every)`` registered to enqueue
+    ``run_job("core.jobs:once_per_period", path, every)`` every ``every`` seconds (at once the first
+    time). Several schedulers may run side by side: ``once_per_period`` runs each job once a period."""
+    from rq.cron import CronScheduler
+
+    scheduler = CronScheduler(connection=connection)
+    for path, every in periodic:
+        scheduler.register(run_job, queue, args=(dotted(once_per_period), path, every), interval=every,
+                           name=path)
+    return scheduler
+
+
+def _run_cron(periodic: list[tuple[str, int]], url: str) -> None:
+    periodic_scheduler(periodic, redis_connection(url)).start()
+
+
 def work(app: Flask, queues: list[str], burst: bool = False, scheduler: bool = True) -> None:
-    """Run an RQ worker (with RQ's scheduler) inside the app context: ``flask worker``."""
+    """Run an RQ worker (with RQ's scheduler) inside the app context: ``flask worker``.
+
+    With ``scheduler``, the periodic jobs are scheduled in RQ too: a burst worker of their queue enqueues
+    them once, before it drains the queues; a long-running worker runs RQ's cron scheduler beside it,
+    in a child process of its own (RQ's scheduler loop wants a main thread for its signal handlers)."""
+    import multiprocessing
+
     from rq import Worker
 
+    periodic = list(app.config.get("PERIODIC_JOBS", ()))
+    url = app.config["REDIS_URL"]
+    cron = None
     with app.app_context():
         # Forked work-horses must not share the parent's database connections.
         db.engine.dispose()
-        connection = redis_connection(app.config["REDIS_URL"])
-        worker = Worker(queues, connection=connection)
-        worker.work(burst=burst, with_scheduler=scheduler)
+        connection = redis_connection(url)
+        if scheduler and periodic and burst and PERIODIC_QUEUE in queues:
+            periodic_scheduler(periodic, connection).enqueue_jobs()
+        elif scheduler and periodic:
+            cron = multiprocessing.get_context("fork").Process(target=_run_cron, args=(periodic, url),
+                                                               name="tuan-cron", daemon=True)
+            cron.start()
+        try:
+            Worker(queues, connection=connection).work(burst=burst, with_scheduler=scheduler)
+        finally:
+            if cron is not None:
+                cron.terminate()
+                cron.join(10)
