@@ -182,11 +182,11 @@ def charge_balance(payment_id: int) -> Payment:
     return get_payment(payment_id)
 
 
-def refund_deposit(deposit_id: int) -> Payment | None:
-    """Give a deposit back: a REFUND payment for its amount (the same one if called again), made at the
-    gateway at once (offline: PENDING until the shopkeeper confirms handing it back). A deposit never paid
-    is cancelled instead and None returned; so is a paid deposit of 0. Raises ``not_found``,
-    ``wrong_purpose``."""
+def refund_deposit(deposit_id: int, amount: int | None = None) -> Payment | None:
+    """Give a deposit back: a REFUND payment for its amount, or for ``amount`` of it (the same one if
+    called again), made at the gateway at once (offline: PENDING until the shopkeeper confirms handing it
+    back). A deposit never paid is cancelled instead and None returned; so is a paid deposit of 0.
+    Raises ``not_found``, ``wrong_purpose``."""
     deposit = _require(get_payment(deposit_id), PaymentPurpose.DEPOSIT)
     gateway = gateway_named(deposit.gateway)
     if deposit.status != PaymentStatus.SUCCEEDED:
@@ -196,8 +196,10 @@ def refund_deposit(deposit_id: int) -> Payment | None:
     if deposit.amount == 0:
         return None
     user = db.session.get(User, deposit.user_id) if deposit.user_id else None
-    refund = create_payment(PaymentPurpose.REFUND, deposit.reference, user, deposit.amount, deposit.currency,
-                            idempotency_key=f"refund-{deposit.idempotency_key}", gateway=deposit.gateway)
+    amount = deposit.amount if amount is None else min(amount, deposit.amount)
+    part = "" if amount == deposit.amount else "-part"  # a part's key never passes for the whole refund
+    refund = create_payment(PaymentPurpose.REFUND, deposit.reference, user, amount, deposit.currency,
+                            idempotency_key=f"refund-{deposit.idempotency_key}{part}", gateway=deposit.gateway)
     if refund.status == PaymentStatus.PENDING and not refund.gateway_id:
         transitions.record(refund, gateway.refund(refund, deposit))
     return refund
