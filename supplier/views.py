@@ -14,7 +14,7 @@ from core.auth import login_required, roles_required
 from core.db import commit
 from core.errors import DomainError
 from core.forms import form_error
-from supplier import access, offer_views, operator_views, queries, services
+from supplier import access, demand_views, offer_views, operator_views, queries, services
 from supplier.forms import ImagesForm, ProductForm, VariantForm, show_form
 from supplier.taxonomy import ensure_standard_taxonomy, namespace_label, tags_by_namespace
 from supplier.validation import MAX_ID, search_text
@@ -22,6 +22,7 @@ from supplier.validation import MAX_ID, search_text
 bp = Blueprint("supplier", __name__)
 operator_views.register(bp)
 offer_views.register(bp)
+demand_views.register(bp)
 bp.add_app_template_global(namespace_label, "tag_namespace_label")
 
 
