@@ -69,10 +69,19 @@ def is_overdue(payment: Payment) -> bool:
             and payment.action_due_at <= clock.now())
 
 
+def needs_member(payment: Payment) -> bool:
+    """The member can pay it on the pay page: a balance in dunning, or a card deposit waiting for them
+    (declined, to authenticate, or never finished in the browser)."""
+    if payment.status in transitions.NEEDS_MEMBER:
+        return True
+    return (payment.purpose == PaymentPurpose.DEPOSIT and payment.status == PaymentStatus.PENDING
+            and payment.gateway != "offline" and payment.gateway_id is not None)
+
+
 def client_secret(payment: Payment) -> str | None:
     """What the gateway's script in the member's browser needs to pay (and authenticate) on-session;
     None when nothing is due or the gateway cannot say just now."""
-    if payment.status not in transitions.NEEDS_MEMBER or not payment.gateway_id or is_overdue(payment):
+    if not needs_member(payment) or not payment.gateway_id or is_overdue(payment):
         return None
     return gateway_named(payment.gateway).retrieve(payment).client_secret
 
@@ -87,7 +96,7 @@ def pay_on_session(token: str, attempt: str, payment_method: str | None = None) 
         raise Conflict("already_paid", _l("This payment is already paid."))
     if is_overdue(payment) or payment.status == PaymentStatus.CANCELLED:
         raise DomainError("grace_expired", _l("The time to pay this has run out."), status=410)
-    if payment.status not in transitions.NEEDS_MEMBER:
+    if not needs_member(payment):
         raise Conflict("not_due", _l("Nothing is due on this payment now."))
     result = gateway_named(payment.gateway).confirm_on_session(payment, attempt[:40], payment_method)
     return Outcome(record_result(payment.id, result), result.client_secret)

@@ -22,7 +22,7 @@ def _page(token: str, form: PayForm | None = None):
     payment = dunning.payment_for_token(token)
     form = form or PayForm(attempt=secrets.token_urlsafe(12))
     return "payments/pay.html", {"form": form, "payment": payment, "token": token,
-                                 "overdue": dunning.is_overdue(payment),
+                                 "overdue": dunning.is_overdue(payment), "payable": dunning.needs_member(payment),
                                  "reason": dunning.failure_reason(payment)}
 
 
