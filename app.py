@@ -86,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     from shopkeeper import feed_api, feed_views, messages_api, messages_views
     from shopkeeper import views as shopkeeper_views
     from supplier import api as supplier_api
+    from supplier import demand_api
     from supplier import views as supplier_views
 
     app.add_url_rule("/", endpoint="home", view_func=shopkeeper_views.home)
@@ -94,7 +95,7 @@ def register_blueprints(app: Flask) -> None:
                       messages_views.bp, groupbuy_views.bp, payments_views.bp, orders_views.bp, notify_views.bp):
         app.register_blueprint(blueprint)
     for blueprint in (accounts_api.blp, supplier_api.blp, shopkeeper_api.blp, feed_api.blp, messages_api.blp,
-                      groupbuy_api.blp):
+                      groupbuy_api.blp, demand_api.blp):
         api.register_blueprint(blueprint)
 
 

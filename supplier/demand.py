@@ -20,8 +20,11 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from accounts.models import User
+from core.errors import NotFound
 from core.extensions import db
-from supplier.models import DemandCell, Offer, OfferStatus, Product, Variant
+from supplier import access
+from supplier.models import DemandCell, Offer, OfferStatus, Product, Supplier, SupplierStaff, Variant
 
 communities = sa.table("communities", sa.column("id"), sa.column("name"))
 pickup_points = sa.table("pickup_points", sa.column("id"), sa.column("region"))
@@ -122,6 +125,24 @@ def week_start(week: str) -> datetime | None:
         return datetime.fromisocalendar(int(match[1]), int(match[2]), 1).replace(tzinfo=UTC)
     except ValueError:
         return None
+
+
+def staffed_suppliers(user: User) -> list[Supplier]:
+    """The suppliers ``user`` works for, by name."""
+    return list(db.session.execute(
+        sa.select(Supplier).join(SupplierStaff).where(SupplierStaff.user_id == user.id)
+        .order_by(Supplier.name, Supplier.id)).scalars())
+
+
+def chosen_supplier(user: User, supplier_id: int | None) -> Supplier:
+    """Whose demand to show: the supplier asked for (its staff and operators, as for the rest of a
+    supplier's catalog), else the first the user works for. NotFound for anyone else."""
+    if supplier_id:
+        return access.readable_supplier(user, supplier_id)
+    suppliers = staffed_suppliers(user)
+    if not suppliers:
+        raise NotFound()
+    return suppliers[0]
 
 
 def _offer_conditions(filters: Filters) -> list:

@@ -6,29 +6,33 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
-from wtforms.validators import Optional, Regexp
+from wtforms.validators import Optional, ValidationError
 
 from core.auth import login_required
 from core.csv_export import csv_chunks
-from core.errors import NotFound
-from core.extensions import db
 from core.money import minor_digits
-from supplier import access, demand
-from supplier.models import Supplier, SupplierStaff
+from supplier import demand
+from supplier.models import Supplier
 
 TEMPLATE = "supplier/demand.html"
 DIMENSION_LABELS = {"product": _l("Product"), "variant": _l("Variant"), "week": _l("Week of close"),
                     "community": _l("Community"), "region": _l("Pickup region")}
 DIMENSION_HEADINGS = {"product": _l("By product"), "variant": _l("By variant"), "week": _l("By week of close"),
                       "community": _l("By community"), "region": _l("By pickup region")}
-_WEEK = [Optional(), Regexp(demand.WEEK, message=_l("A week like 2026-W47."))]
+
+
+def _iso_week(form, field) -> None:
+    if field.data and demand.week_start(field.data) is None:
+        raise ValidationError(_("A week like 2026-W47."))
+
+
+_WEEK = [Optional(), _iso_week]
 
 
 class DemandFilterForm(FlaskForm):
@@ -65,24 +69,6 @@ class DemandFilterForm(FlaskForm):
                               currency=self.currency.data or None)
 
 
-def staffed_suppliers(user) -> list[Supplier]:
-    """The suppliers ``user`` works for, by name."""
-    return list(db.session.execute(
-        sa.select(Supplier).join(SupplierStaff).where(SupplierStaff.user_id == user.id)
-        .order_by(Supplier.name, Supplier.id)).scalars())
-
-
-def chosen_supplier(user, supplier_id: int | None) -> Supplier:
-    """The supplier asked for (its staff only), else the first the user works for; a 404 for anyone
-    who works for none."""
-    if supplier_id:
-        return access.managed_supplier(user, supplier_id)
-    suppliers = staffed_suppliers(user)
-    if not suppliers:
-        raise NotFound()
-    return suppliers[0]
-
-
 def major(amount: int, currency: str) -> str:
     """Minor units as a plain decimal in major units ("1234.50"), for spreadsheets."""
     digits = minor_digits(currency)
@@ -110,9 +96,9 @@ def csv_response(supplier: Supplier, answer: demand.Dashboard) -> Response:
 
 @login_required
 def demand_page():
-    supplier = chosen_supplier(current_user, request.args.get("supplier_id", type=int))
+    supplier = demand.chosen_supplier(current_user, request.args.get("supplier_id", type=int))
     form = DemandFilterForm(request.args)
-    form.offer(staffed_suppliers(current_user), demand.options(supplier.id))
+    form.offer(demand.staffed_suppliers(current_user), demand.options(supplier.id))
     form.supplier_id.data = supplier.id
     context = {"supplier": supplier, "labels": DIMENSION_LABELS, "headings": DIMENSION_HEADINGS}
     if not form.validate():
