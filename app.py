@@ -114,6 +114,9 @@ def register_error_handlers(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     from core.cli import register_cli as register_core_cli
     from demo import register_demo_cli
+    from groupbuy import demand_cli
+    from groupbuy import views as groupbuy_views
 
     register_core_cli(app)
     register_demo_cli(app)
+    demand_cli.register(groupbuy_views.bp)  # in the blueprint's `flask groupbuy` group
