@@ -80,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
     from core.extensions import api
     from groupbuy import api as groupbuy_api
     from groupbuy import views as groupbuy_views
+    from orders import api as orders_api
     from orders import views as orders_views
     from payments import views as payments_views
     from shopkeeper import api as shopkeeper_api
@@ -95,7 +96,7 @@ def register_blueprints(app: Flask) -> None:
                       messages_views.bp, groupbuy_views.bp, payments_views.bp, orders_views.bp, notify_views.bp):
         app.register_blueprint(blueprint)
     for blueprint in (accounts_api.blp, supplier_api.blp, shopkeeper_api.blp, feed_api.blp, messages_api.blp,
-                      groupbuy_api.blp, demand_api.blp):
+                      groupbuy_api.blp, demand_api.blp, orders_api.blp):
         api.register_blueprint(blueprint)
 
 

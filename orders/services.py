@@ -65,6 +65,15 @@ class SplitLine:
     community_name: str
     region: str
     quantity: int
+    id: int = 0
+    dropped: int = 0  #: units counted out after close
+    shipped: int | None = None
+    received: int | None = None
+
+    @property
+    def expected(self) -> int:
+        """What the supplier is to ship: ordered less dropped."""
+        return self.quantity - self.dropped
 
 
 def purchase_order_for_offer(offer_id: int) -> PurchaseOrder | None:
@@ -89,8 +98,10 @@ def supplier_purchase_order(user: User, purchase_order_id: int) -> tuple[Purchas
     if purchase_order is None or not is_staff(user, purchase_order.supplier_id):
         raise NotFound()
     rows = db.session.execute(
-        sa.select(Community.name, PurchaseOrderLine.region, PurchaseOrderLine.quantity)
+        sa.select(Community.name, PurchaseOrderLine.region, PurchaseOrderLine.quantity, PurchaseOrderLine.id,
+                  PurchaseOrderLine.dropped_quantity, PurchaseOrderLine.shipped_quantity,
+                  PurchaseOrderLine.received_quantity)
         .join(Community, Community.id == PurchaseOrderLine.community_id)
         .where(PurchaseOrderLine.purchase_order_id == purchase_order.id)
         .order_by(Community.name, PurchaseOrderLine.region, PurchaseOrderLine.id)).all()
-    return purchase_order, [SplitLine(name, region, quantity) for name, region, quantity in rows]
+    return purchase_order, [SplitLine(*row) for row in rows]
