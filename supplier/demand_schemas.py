@@ -32,7 +32,7 @@ class DemandQuery(Schema):
     currency = fields.Str(load_default=None, validate=validate.Regexp(r"^[A-Z]{3}$"))
 
 
-class FiltersOut(Schema):
+class DemandFiltersOut(Schema):
     supplier_id = fields.Int()
     product_id = fields.Int(allow_none=True)
     variant_id = fields.Int(allow_none=True)
@@ -43,7 +43,7 @@ class FiltersOut(Schema):
     currency = fields.Str(allow_none=True)
 
 
-class TotalOut(Schema):
+class DemandTotalOut(Schema):
     key = fields.Str(metadata={"description": "The product, variant or community id, the ISO week, or the region "
                                               "(\"-\" for none)"})
     label = fields.Str(metadata={"description": "Its name (empty for no region)"})
@@ -56,10 +56,10 @@ class TotalOut(Schema):
 
 
 def _rows():
-    return fields.List(fields.Nested(TotalOut))
+    return fields.List(fields.Nested(DemandTotalOut))
 
 
-class TotalsOut(Schema):
+class DemandTotalsOut(Schema):
     product = _rows()
     variant = _rows()
     week = _rows()
@@ -67,7 +67,7 @@ class TotalsOut(Schema):
     region = _rows()
 
 
-class OpenOfferOut(Schema):
+class DemandOpenOfferOut(Schema):
     offer_id = fields.Int()
     product = fields.Str()
     variant = fields.Str()
@@ -85,6 +85,6 @@ class OpenOfferOut(Schema):
 
 
 class DemandOut(Schema):
-    filters = fields.Nested(FiltersOut)
-    totals = fields.Nested(TotalsOut)
-    open_offers = fields.List(fields.Nested(OpenOfferOut))
+    filters = fields.Nested(DemandFiltersOut)
+    totals = fields.Nested(DemandTotalsOut)
+    open_offers = fields.List(fields.Nested(DemandOpenOfferOut))
