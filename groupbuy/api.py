@@ -1,12 +1,14 @@
 """JSON: group buys and my pledge. The same services as the pages; anything in a community the caller is
 not a member of is a 404, also by id."""
 
+from types import SimpleNamespace
+
 from flask_login import current_user
 from flask_smorest import Blueprint
 
 from core.auth import login_required
 from core.errors import NotFound
-from groupbuy import pledges, services
+from groupbuy import deposits, pledges, services
 from groupbuy.schemas import GroupBuyIn, GroupBuyOut, GroupBuyPatchIn, PledgeIn, PledgeOut, ProgressOut
 from shopkeeper.access import get_community
 
@@ -50,8 +52,10 @@ def update_group_buy(changes, group_buy_id: int):
 @login_required
 @blp.response(200, GroupBuyOut)
 def cancel_group_buy(group_buy_id: int):
-    """Withdraw an open group buy: every pledge on it is released."""
-    return services.describe(services.cancel_group_buy(current_user, group_buy_id))
+    """Withdraw an open group buy: every pledge on it is released and its deposits given back."""
+    group_buy = services.cancel_group_buy(current_user, group_buy_id)
+    deposits.release_group_buy(group_buy)
+    return services.describe(group_buy)
 
 
 @blp.get("/group-buys/<int:group_buy_id>/progress")
@@ -71,7 +75,7 @@ def my_pledge(group_buy_id: int):
     pledge = pledges.my_pledge(current_user, group_buy_id)
     if pledge is None:
         raise NotFound()
-    return pledges.describe(pledge)
+    return _with_deposit(pledge, deposits.describe(pledge))
 
 
 @blp.put("/group-buys/<int:group_buy_id>/pledge")
@@ -79,13 +83,22 @@ def my_pledge(group_buy_id: int):
 @blp.arguments(PledgeIn)
 @blp.response(200, PledgeOut)
 def put_pledge(data, group_buy_id: int):
-    """Pledge, or change my pledge, until the deadline."""
-    return pledges.describe(pledges.pledge(current_user, group_buy_id, **data))
+    """Pledge, or change my pledge, until the deadline. The deposit falls due at once (a top-up for the
+    difference when the pledge grows); on card payments the answer's ``deposit.client_secret`` is for
+    Stripe.js when the browser must finish it."""
+    payment_method = data.pop("payment_method", None)
+    pledge = pledges.pledge(current_user, group_buy_id, **data)
+    return _with_deposit(pledge, deposits.take(pledge, payment_method))
 
 
 @blp.delete("/group-buys/<int:group_buy_id>/pledge")
 @login_required
 @blp.response(204)
 def cancel_pledge(group_buy_id: int):
-    """Withdraw my pledge before the deadline."""
-    pledges.cancel_pledge(current_user, group_buy_id)
+    """Withdraw my pledge before the deadline; a deposit paid is refunded, one unpaid cancelled."""
+    deposits.release(pledges.cancel_pledge(current_user, group_buy_id))
+
+
+def _with_deposit(pledge, deposit: deposits.Deposit) -> SimpleNamespace:
+    """My pledge as ``PledgeOut`` dumps it: ``pledges.MyPledge`` and its deposit."""
+    return SimpleNamespace(**vars(pledges.describe(pledge)), deposit=deposit)

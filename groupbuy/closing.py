@@ -19,8 +19,9 @@ from sqlalchemy.orm import selectinload
 
 from core import clock, jobs
 from core.extensions import db
-from groupbuy import demand, notices, pricing
+from groupbuy import demand, deposits, notices, pricing
 from groupbuy.allocation import Allocation, allocate
+from groupbuy.deposits import reference
 from groupbuy.models import GroupBuy, GroupBuyStatus, Pledge, PledgeStatus
 from groupbuy.services import release_pledges
 from orders.models import Order, PurchaseOrder, PurchaseOrderLine
@@ -40,11 +41,6 @@ class CloseResult:
     purchase_order_id: int | None = None
     order_ids: list[int] = field(default_factory=list)
     balance_payment_ids: list[int] = field(default_factory=list)
-
-
-def reference(pledge: Pledge) -> str:
-    """What payments for a pledge are made for: ``pledge:42``."""
-    return f"pledge:{pledge.id}"
 
 
 def deposit_paid(pledge: Pledge, payments: list[Payment] | None = None) -> int:
@@ -166,15 +162,17 @@ def _succeed(offer: Offer, pledges: list[Pledge], allocation: Allocation) -> Clo
         if units == 0:
             pledge.status, pledge.allocated_quantity, pledge.cancelled_at = PledgeStatus.RELEASED, 0, clock.now()
             released[group_buy.id].append(pledge)
+            deposits.give_back(payments[pledge.id])
             continue
         pledge.status, pledge.allocated_quantity = PledgeStatus.CONFIRMED, units
         cell.add(demand.committed(units, wholesale))
-        deposit = deposit_paid(pledge, payments[pledge.id])
+        deposit = deposits.settle_at_close(payments[pledge.id])
         order = create_order(
             user_id=pledge.user_id, community_id=group_buy.community_id, pickup_point_id=pledge.pickup_point_id,
             source=SOURCE, source_id=pledge.id, currency=offer.currency, deposit_amount=deposit,
             lines=[LineSpec(offer.variant_id, units, pricing.final_unit_price(group_buy, allocation.total, pledge),
                             wholesale)])
+        deposits.refund_excess(payments[pledge.id], order.total_amount)
         result.order_ids.append(order.id)
         confirmed[group_buy.id].append((pledge, order))
         key = (group_buy.community_id, pledge.pickup_point_id)

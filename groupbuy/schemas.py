@@ -94,6 +94,26 @@ class PledgeIn(Schema):
     quantity = fields.Int(strict=True, required=True, validate=validate.Range(min=1, max=2**31 - 1))
     tolerance = fields.Int(strict=True, load_default=0, validate=Count)
     pickup_point_id = Id(required=True)
+    payment_method = Text(load_default=None, validate=validate.Length(min=1, max=120), metadata={
+        "description": "card payments: a payment method collected by Stripe.js (pm_…) to pay the deposit with "
+                       "now; without it a saved card is used, or the deposit waits for `deposit.client_secret`"})
+
+
+class DepositOut(Schema):
+    """Dumped from a ``groupbuy.deposits.Deposit``."""
+
+    due = fields.Int(metadata={"description": "deposit_percent of quantity × price_cap, minor units"})
+    paid = fields.Int()
+    currency = fields.Str()
+    waiting_status = fields.Function(lambda deposit: deposit.waiting.status.value if deposit.waiting else None,
+                                     allow_none=True,
+                                     metadata={"description": "the deposit still to be paid, if any: pending, "
+                                                              "requires_action or failed"})
+    waiting_amount = fields.Function(lambda deposit: deposit.waiting.amount if deposit.waiting else None,
+                                     allow_none=True, metadata={"type": "integer"})
+    reason = fields.Str(allow_none=True, metadata={"description": "why the card payment did not go through"})
+    needs_member = fields.Bool(metadata={"description": "the browser must finish the card payment"})
+    client_secret = fields.Str(allow_none=True, metadata={"description": "for Stripe.js, when the browser must act"})
 
 
 class PledgeOut(Schema):
@@ -111,3 +131,4 @@ class PledgeOut(Schema):
     amount = fields.Int(metadata={"description": "quantity × unit_price"})
     currency = fields.Str()
     created_at = fields.DateTime(attribute="pledge.created_at")
+    deposit = fields.Nested(DepositOut)

@@ -8,9 +8,10 @@ from flask_login import current_user
 from core.auth import login_required
 from core.errors import DomainError
 from core.forms import form_error, invalid_form
-from groupbuy import outcome, pledges, pricing, services
+from groupbuy import deposits, outcome, pledges, pricing, services
 from groupbuy.forms import GroupBuyForm, NewGroupBuyForm, PledgeForm
 from groupbuy.models import GroupBuyStatus
+from payments.dunning import pay_url
 from shopkeeper.access import get_community, require_member, require_shopkeeper
 from shopkeeper.forms import show_form
 from shopkeeper.links import community_home_url
@@ -65,7 +66,10 @@ def _page(community, group_buy_id: int, form: PledgeForm | None = None) -> dict:
                           else membership.pickup_point_id)
     form.offer_points([point for point in group_buy.pickup_points if point.active])
     product = group_buy.offer.variant.product
-    return {"community": community, "view": services.describe(group_buy), "form": form,
+    deposit = deposits.describe(mine) if mine else None
+    paying = pay_url(deposit.waiting) if deposit and deposit.needs_member else None
+    return {"deposit": deposit, "deposit_pay_url": paying,
+            "community": community, "view": services.describe(group_buy), "form": form,
             "mine": pledges.describe(mine) if mine else None, "tiers": pricing.member_tiers(group_buy),
             "images": group_buy.images or product.images, "product": product,
             "is_shopkeeper": membership.role == MembershipRole.SHOPKEEPER,
@@ -87,11 +91,14 @@ def pledge(slug: str, group_buy_id: int):
     if not form.validate_on_submit():
         return invalid_form("groupbuy/show.html", **context)
     try:
-        pledges.pledge(current_user, group_buy_id, community=community, quantity=form.quantity.data,
-                       tolerance=form.tolerance.data or 0, pickup_point_id=form.pickup_point_id.data)
+        pledge = pledges.pledge(current_user, group_buy_id, community=community, quantity=form.quantity.data,
+                                tolerance=form.tolerance.data or 0, pickup_point_id=form.pickup_point_id.data)
+        deposit = deposits.take(pledge)
     except DomainError as error:
         return form_error(form, error, "groupbuy/show.html", **{k: v for k, v in context.items() if k != "form"})
     flash(_("Your pledge is in. You can change it until the deadline."), "success")
+    if deposit.needs_member:
+        return redirect(pay_url(deposit.waiting), code=303)
     return redirect(url_for("groupbuy.show", slug=slug, group_buy_id=group_buy_id))
 
 
@@ -100,7 +107,7 @@ def pledge(slug: str, group_buy_id: int):
 def cancel_pledge(slug: str, group_buy_id: int):
     community = get_community(slug)
     try:
-        pledges.cancel_pledge(current_user, group_buy_id, community)
+        deposits.release(pledges.cancel_pledge(current_user, group_buy_id, community))
     except DomainError as error:
         if error.status == 404:
             raise
@@ -133,7 +140,7 @@ def edit(slug: str, group_buy_id: int):
 @bp.post("/c/<slug>/group-buys/<int:group_buy_id>/cancel")
 @login_required
 def cancel(slug: str, group_buy_id: int):
-    services.cancel_group_buy(current_user, group_buy_id, get_community(slug))
+    deposits.release_group_buy(services.cancel_group_buy(current_user, group_buy_id, get_community(slug)))
     flash(_("The group buy is cancelled and every pledge on it released."), "info")
     return redirect(url_for("groupbuy.index", slug=slug))
 
