@@ -79,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     from core import notify_views, uploads
     from core.extensions import api
     from groupbuy import api as groupbuy_api
+    from groupbuy import fulfilment_views
     from groupbuy import views as groupbuy_views
     from orders import api as orders_api
     from orders import views as orders_views
@@ -93,7 +94,8 @@ def register_blueprints(app: Flask) -> None:
     app.add_url_rule("/", endpoint="home", view_func=shopkeeper_views.home)
     app.add_url_rule("/healthz", endpoint="healthz", view_func=lambda: {"status": "ok"})
     for blueprint in (uploads.bp, accounts_views.bp, supplier_views.bp, shopkeeper_views.bp, feed_views.bp,
-                      messages_views.bp, groupbuy_views.bp, payments_views.bp, orders_views.bp, notify_views.bp):
+                      messages_views.bp, groupbuy_views.bp, payments_views.bp, orders_views.bp, notify_views.bp,
+                      fulfilment_views.bp):
         app.register_blueprint(blueprint)
     for blueprint in (accounts_api.blp, supplier_api.blp, shopkeeper_api.blp, feed_api.blp, messages_api.blp,
                       groupbuy_api.blp, demand_api.blp, orders_api.blp):

@@ -123,8 +123,8 @@ def ship_purchase_order(user: User, purchase_order_id: int, shipped: Mapping[int
     return purchase_order
 
 
-def checked_quantities(lines, given: Mapping[int, int], default, field: str) -> dict[int, int]:
-    """A quantity for each line: the given one (0 to the line's default, which is the most it may be) or
+def checked_quantities(lines, given: Mapping[int, int], default, field: str, most=None) -> dict[int, int]:
+    """A quantity for each line: the given one (0 to ``most(line)``, by default the line's default) or
     the default. Raises ``unknown_line`` for an id not among ``lines``, ``invalid_quantity`` otherwise."""
     by_id = {line.id: line for line in lines}
     unknown = set(given) - set(by_id)
@@ -133,10 +133,10 @@ def checked_quantities(lines, given: Mapping[int, int], default, field: str) -> 
                           status=422)
     quantities = {}
     for line_id, line in by_id.items():
-        most = default(line)
-        value = given.get(line_id, most)
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= most:
-            raise DomainError("invalid_quantity", _l("Enter a quantity between 0 and %(n)s.", n=most),
+        highest = (most or default)(line)
+        value = given.get(line_id, default(line))
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= highest:
+            raise DomainError("invalid_quantity", _l("Enter a quantity between 0 and %(n)s.", n=highest),
                               field=field, status=422)
         quantities[line_id] = value
     return quantities

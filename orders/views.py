@@ -55,14 +55,14 @@ def confirm(purchase_order_id: int):
     return redirect(url_for("orders.purchase_order", purchase_order_id=purchase_order_id))
 
 
-def _shipped_quantities() -> dict[int, int]:
-    """``shipped-<line id>`` fields → {line id: quantity}; blanks keep the default. Raises
+def quantities_from_form(prefix: str) -> dict[int, int]:
+    """``<prefix>-<line id>`` fields → {line id: quantity}; blanks keep the default. Raises
     ``invalid_quantity`` for anything that is not a whole number."""
     quantities = {}
     for name, value in request.form.items():
-        if not name.startswith("shipped-") or not value.strip():
+        if not name.startswith(f"{prefix}-") or not value.strip():
             continue
-        line_id, value = name.removeprefix("shipped-"), value.strip()
+        line_id, value = name.removeprefix(f"{prefix}-"), value.strip()
         if not (line_id.isdigit() and value.isdigit() and len(line_id) < 10 and len(value) < 10):
             raise DomainError("invalid_quantity", _l("Enter whole numbers of units."), status=422)
         quantities[int(line_id)] = int(value)
@@ -73,7 +73,7 @@ def _shipped_quantities() -> dict[int, int]:
 @login_required
 def ship(purchase_order_id: int):
     try:
-        fulfilment.ship_purchase_order(current_user, purchase_order_id, _shipped_quantities())
+        fulfilment.ship_purchase_order(current_user, purchase_order_id, quantities_from_form("shipped"))
     except DomainError as error:
         if error.status == 404:
             raise
