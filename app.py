@@ -82,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     from groupbuy import fulfilment_views
     from groupbuy import views as groupbuy_views
     from orders import api as orders_api
+    from orders import earnings_api, earnings_views
     from orders import views as orders_views
     from payments import views as payments_views
     from shopkeeper import api as shopkeeper_api
@@ -95,10 +96,10 @@ def register_blueprints(app: Flask) -> None:
     app.add_url_rule("/healthz", endpoint="healthz", view_func=lambda: {"status": "ok"})
     for blueprint in (uploads.bp, accounts_views.bp, supplier_views.bp, shopkeeper_views.bp, feed_views.bp,
                       messages_views.bp, groupbuy_views.bp, payments_views.bp, orders_views.bp, notify_views.bp,
-                      fulfilment_views.bp):
+                      fulfilment_views.bp, earnings_views.bp):
         app.register_blueprint(blueprint)
     for blueprint in (accounts_api.blp, supplier_api.blp, shopkeeper_api.blp, feed_api.blp, messages_api.blp,
-                      groupbuy_api.blp, demand_api.blp, orders_api.blp):
+                      groupbuy_api.blp, demand_api.blp, orders_api.blp, earnings_api.blp):
         api.register_blueprint(blueprint)
 
 
