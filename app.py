@@ -8,7 +8,7 @@ from flask import Flask
 
 #: sweepers that catch whatever a scheduled job missed: (job path, every N seconds). The in-process
 #: scheduler runs them in the embedded default; with Redis, `flask worker` schedules them in RQ (core.jobs).
-PERIODIC_JOBS = [("groupbuy.jobs:sweep_due_offers", 60)]
+PERIODIC_JOBS = [("groupbuy.jobs:sweep_due_offers", 60), ("groupbuy.jobs:expire_overdue_balances", 300)]
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -70,8 +70,7 @@ def advance_order(order: Order, status: OrderStatus) -> bool:
     if order.status == status:
         return False
     if status not in ORDER_TRANSITIONS[order.status]:
-        raise Conflict("wrong_state", _l("This order cannot move from %(old)s to %(new)s.",
-                                         old=order.status.value, new=status.value))
+        raise Conflict("wrong_state", _l("This order cannot take that step now."))
     order.status = status
     if status in _ORDER_STAMPS:
         setattr(order, _ORDER_STAMPS[status], clock.now())

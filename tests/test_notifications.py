@@ -8,6 +8,7 @@ from core import notify
 from core.extensions import db
 from core.mail import OutboxEmail
 from core.notify import Notification
+from orders.models import Order
 from tests.factories import count, login_as, make_user
 
 ZH = "zh_Hans_CN"
@@ -98,3 +99,58 @@ def test_the_bell_is_one_query(app, client):
 def test_visitors_see_no_bell_and_the_page_wants_a_login(client):
     assert 'data-testid="bell"' not in client.get("/").get_data(as_text=True)
     assert client.get("/notifications").status_code in (302, 401)
+
+
+def _kinds_of(user) -> list[str]:
+    db.session.expire_all()
+    return sorted(db.session.execute(sa.select(Notification.kind).where(Notification.user_id == user.id)).scalars())
+
+
+def test_each_fulfilment_step_tells_each_person_once_even_when_run_twice(client):
+    from tests.test_fulfilment import closed_world
+
+    world = closed_world()
+    ana, bo, cy = world["members"]
+    owner = world["first"].community.owner
+    login_as(client, world["staff"])
+    url = f"/catalog/purchase-orders/{world['po'].id}"
+    for step in ("confirm", "confirm", "ship", "ship"):
+        client.post(f"{url}/{step}")
+    client.post("/logout")
+    assert _kinds_of(owner) == ["po_confirmed", "po_shipped"]
+    assert _kinds_of(ana) == ["po_shipped"] and _kinds_of(cy) == ["po_shipped"]
+    base = f"/c/{world['first'].community.slug}/group-buys/{world['first'].id}"
+    login_as(client, owner)
+    for step in ("receive", "receive", "ready", "ready"):
+        client.post(f"{base}/{step}")
+    order_id = db.session.execute(sa.select(Order.id).where(Order.user_id == ana.id)).scalar_one()
+    for _ in range(2):
+        client.post(f"{base}/orders/{order_id}/picked-up")
+    assert _kinds_of(ana) == ["order_picked_up", "order_ready", "po_shipped"]
+    assert _kinds_of(bo) == ["order_ready", "po_shipped"]
+    assert _kinds_of(cy) == ["po_shipped"]  # the other community has not opened its pickup point
+    emails = db.session.execute(sa.select(OutboxEmail.subject).where(OutboxEmail.recipient == ana.email)).scalars()
+    fulfilment_emails = [subject for subject in emails if not subject.startswith("It's on")]
+    assert len(fulfilment_emails) == 3
+    client.post("/logout")
+    login_as(client, ana)
+    assert 'data-testid="bell-count">3<' in client.get("/").get_data(as_text=True)
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "You picked up “Lychees from Hainan”. Thank you!" in page
+    assert page.index("You picked up") < page.index("is ready for pickup")  # newest first
+
+
+def test_fulfilment_notifications_read_in_chinese_for_a_chinese_reader(client):
+    from tests.test_fulfilment import closed_world
+
+    world = closed_world()
+    ana = world["members"][0]
+    ana.locale = ZH
+    db.session.commit()
+    login_as(client, world["staff"])
+    url = f"/catalog/purchase-orders/{world['po'].id}"
+    client.post(f"{url}/confirm")
+    client.post(f"{url}/ship")
+    client.post("/logout")
+    page = login_as(client, ana).get("/notifications").get_data(as_text=True)
+    assert '<html lang="zh-Hans">' in page and "Lychees from Hainan" in page
