@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from core import clock, jobs
 from core.db import commit
 from core.extensions import db
-from groupbuy import closing
+from groupbuy import closing, lapses
+from payments.jobs import expire_overdue_payments
 from supplier.models import Offer, OfferStatus
 
 log = logging.getLogger(__name__)
@@ -55,4 +56,22 @@ def sweep_due_offers() -> dict[int, str]:
             db.session.rollback()
             log.exception("offer %s: closing failed", offer_id)
             outcomes[offer_id] = "error"
+    return outcomes
+
+
+def expire_overdue_balances() -> dict[int, str]:
+    """The dunning sweeper: cancel every balance whose grace period is over
+    (``payments.jobs.expire_overdue_payments``), then drop each pledge whose balance lapsed
+    (``lapses.drop_pledge``), each in its own unit of work. Returns each pledge's outcome ("dropped",
+    "kept" when there was nothing to drop after all, "error": logged, rolled back, left for the next run)."""
+    references = expire_overdue_payments()
+    outcomes: dict[int, str] = {}
+    for pledge_id in lapses.lapsed_pledge_ids(references):
+        try:
+            outcomes[pledge_id] = "dropped" if lapses.drop_pledge(pledge_id) else "kept"
+            commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("pledge %s: dropping it failed", pledge_id)
+            outcomes[pledge_id] = "error"
     return outcomes

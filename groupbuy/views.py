@@ -162,3 +162,15 @@ def close_due() -> None:
     for offer_id, result in outcomes.items():
         click.echo(f"offer {offer_id}: {result}")
     click.echo(f"{len(outcomes)} offers due")
+
+
+@bp.cli.command("expire-overdue")
+def expire_overdue() -> None:
+    """Cancel balances whose grace period is over and drop their pledges (the dunning sweeper; safe to
+    run from cron)."""
+    from core.jobs import run_job
+
+    outcomes = run_job("groupbuy.jobs:expire_overdue_balances")
+    for pledge_id, result in outcomes.items():
+        click.echo(f"pledge {pledge_id}: {result}")
+    click.echo(f"{len(outcomes)} pledges lapsed")
