@@ -174,3 +174,6 @@ def expire_overdue() -> None:
     for pledge_id, result in outcomes.items():
         click.echo(f"pledge {pledge_id}: {result}")
     click.echo(f"{len(outcomes)} pledges lapsed")
+
+
+from groupbuy import payment_views  # noqa: E402, F401  (its routes live on this blueprint)
