@@ -7,6 +7,7 @@ the others."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 
 from sqlalchemy.exc import IntegrityError
 
@@ -44,19 +45,29 @@ def _follow_moved_close(offer_id: int) -> None:
                      job_id=f"close-offer-{offer.id}-{int(offer.closes_at.timestamp())}")
 
 
-def sweep_due_offers() -> dict[int, str]:
-    """Close every OPEN offer whose ``closes_at`` has come, each in its own unit of work; returns each
-    offer's outcome ("error" where closing raised: logged, rolled back, left for the next sweep)."""
+def _each(ids: Iterable[int], act: Callable[[int], str], what: str) -> dict[int, str]:
+    """``act`` on each id in a unit of work of its own, committed; one that raises is logged, rolled back
+    and reported as "error", and never holds up the others."""
     outcomes: dict[int, str] = {}
-    for offer_id in closing.due_offer_ids():
+    for item_id in ids:
         try:
-            outcomes[offer_id] = close_offer_job(offer_id)
+            outcomes[item_id] = act(item_id)
             commit()
         except Exception:
             db.session.rollback()
-            log.exception("offer %s: closing failed", offer_id)
-            outcomes[offer_id] = "error"
+            log.exception("%s %s: failed", what, item_id)
+            outcomes[item_id] = "error"
     return outcomes
+
+
+def sweep_due_offers() -> dict[int, str]:
+    """Close every OPEN offer whose ``closes_at`` has come, each in its own unit of work; returns each
+    offer's outcome ("error" where closing raised: logged, rolled back, left for the next sweep)."""
+    return _each(closing.due_offer_ids(), close_offer_job, "closing offer")
+
+
+def _drop(pledge_id: int) -> str:
+    return "dropped" if lapses.drop_pledge(pledge_id) else "kept"
 
 
 def expire_overdue_balances() -> dict[int, str]:
@@ -64,14 +75,4 @@ def expire_overdue_balances() -> dict[int, str]:
     (``payments.jobs.expire_overdue_payments``), then drop each pledge whose balance lapsed
     (``lapses.drop_pledge``), each in its own unit of work. Returns each pledge's outcome ("dropped",
     "kept" when there was nothing to drop after all, "error": logged, rolled back, left for the next run)."""
-    references = expire_overdue_payments()
-    outcomes: dict[int, str] = {}
-    for pledge_id in lapses.lapsed_pledge_ids(references):
-        try:
-            outcomes[pledge_id] = "dropped" if lapses.drop_pledge(pledge_id) else "kept"
-            commit()
-        except Exception:
-            db.session.rollback()
-            log.exception("pledge %s: dropping it failed", pledge_id)
-            outcomes[pledge_id] = "error"
-    return outcomes
+    return _each(lapses.lapsed_pledge_ids(expire_overdue_payments()), _drop, "dropping pledge")
