@@ -120,7 +120,7 @@ def test_the_pickup_list_prints_one_point_on_its_own(client):
     assert everything.count('data-testid="pickup-list"') == 2
     only_school = client.get(f"{base}/pickup?point={world['school'].id}").get_data(as_text=True)
     assert only_school.count('data-testid="pickup-list"') == 1 and "Di" in only_school and "Ana" not in only_school
-    assert 'class="table print-list"' in only_school and "no-print" in only_school
+    assert 'class="table pickup print-list"' in only_school and "no-print" in only_school
 
 
 def test_a_partial_refund_comes_once_per_key_and_never_beyond_what_was_paid(app):
