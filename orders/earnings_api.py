@@ -19,32 +19,29 @@ class EarningsQueryIn(Schema):
     per_page = fields.Int(load_default=earnings.PER_PAGE, validate=validate.Range(min=1, max=earnings.PER_PAGE_MAX))
 
 
-class EarningsEntryOut(Schema):
-    id = fields.Int()
-    created_at = fields.DateTime()
-    kind = fields.Str(metadata={"description": '"margin": the margin on a fulfilled order line'})
+class _Between(Schema):
+    """Who owes whom: the supplier owes the community's shopkeeper."""
+
     community_id = fields.Int()
     community_name = fields.Str()
     supplier_id = fields.Int()
     supplier_name = fields.Str()
-    product_name = fields.Str()
-    variant_name = fields.Str()
+    currency = fields.Str()
     quantity = fields.Int(metadata={"description": "units delivered"})
     amount = fields.Int(metadata={"description": "minor units owed to the shopkeeper"})
     wholesale_amount = fields.Int(metadata={"description": "minor units: the units at wholesale"})
-    currency = fields.Str()
 
 
-class EarningsTotalOut(Schema):
-    community_id = fields.Int()
-    community_name = fields.Str()
-    supplier_id = fields.Int()
-    supplier_name = fields.Str()
-    currency = fields.Str()
+class EarningsEntryOut(_Between):
+    id = fields.Int()
+    created_at = fields.DateTime()
+    kind = fields.Str(metadata={"description": '"margin": the margin on a fulfilled order line'})
+    product_name = fields.Str()
+    variant_name = fields.Str()
+
+
+class EarningsTotalOut(_Between):
     entries = fields.Int()
-    quantity = fields.Int()
-    amount = fields.Int(metadata={"description": "minor units owed to the shopkeeper"})
-    wholesale_amount = fields.Int()
 
 
 class EarningsMonthOut(EarningsTotalOut):
