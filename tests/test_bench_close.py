@@ -1,0 +1,44 @@
+"""bench/close.py cannot rot: a quick run (150 pledges, 1 ms per call) closes the offer, charges every
+balance once and keeps to its budget. It needs PostgreSQL, like every bench."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _figures(output: str) -> dict[str, str]:
+    return {label.strip(): value.strip() for label, sep, value in
+            (line.partition(":") for line in output.splitlines()) if sep}
+
+
+@pytest.fixture
+def server_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        if os.environ.get("TUAN_REQUIRE_SERVICES"):
+            pytest.fail("DATABASE_URL (PostgreSQL) is required for the bench test in CI")
+        pytest.skip("bench/close.py measures PostgreSQL: DATABASE_URL is not a PostgreSQL URL")
+    return url
+
+
+def test_a_quick_close_bench_charges_every_balance_once_within_its_budget(server_url):
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.close", "--pledges", "150", "--rate", "75", "--latency-ms", "1",
+         "--database-url", server_url, "--database-name", f"tuan_bench_close_test{os.getpid()}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60)
+    figures = _figures(done.stdout)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert figures["close"].startswith("succeeded")
+    assert figures["pledges"] == figures["orders"] == "150"
+    assert figures["balance payments"] == "150 (150 paid)"
+    assert figures["calls to the stub"].startswith("150 (150 PaymentIntents for 150 keys")
+    assert figures["duplicate charges"] == "0"
+    assert float(figures["calls/s achieved"]) <= 75 * 1.01
+    assert figures["within budget"] == figures["on time"] == "yes"
