@@ -42,17 +42,23 @@ def purchase_order(purchase_order_id: int):
     return _page(purchase_order_id)
 
 
-@bp.post("/catalog/purchase-orders/<int:purchase_order_id>/confirm")
-@login_required
-def confirm(purchase_order_id: int):
+def _step(purchase_order_id: int, action, done: str):
+    """Take one step on the purchase order; a refusal shows the page again with the reason (nothing saved)."""
     try:
-        fulfilment.confirm_purchase_order(current_user, purchase_order_id)
+        action()
     except DomainError as error:
         if error.status == 404:
             raise
         return _page(purchase_order_id, [error.message], error.status)
-    flash(_("Purchase order confirmed. The shopkeepers have been told."), "success")
+    flash(done, "success")
     return redirect(url_for("orders.purchase_order", purchase_order_id=purchase_order_id))
+
+
+@bp.post("/catalog/purchase-orders/<int:purchase_order_id>/confirm")
+@login_required
+def confirm(purchase_order_id: int):
+    return _step(purchase_order_id, lambda: fulfilment.confirm_purchase_order(current_user, purchase_order_id),
+                 _("Purchase order confirmed. The shopkeepers have been told."))
 
 
 def quantities_from_form(prefix: str) -> dict[int, int]:
@@ -63,7 +69,8 @@ def quantities_from_form(prefix: str) -> dict[int, int]:
         if not name.startswith(f"{prefix}-") or not value.strip():
             continue
         line_id, value = name.removeprefix(f"{prefix}-"), value.strip()
-        if not (line_id.isdigit() and value.isdigit() and len(line_id) < 10 and len(value) < 10):
+        if not (f"{line_id}{value}".isascii() and line_id.isdigit() and value.isdigit()
+                and len(line_id) < 10 and len(value) < 10):
             raise DomainError("invalid_quantity", _l("Enter whole numbers of units."), status=422)
         quantities[int(line_id)] = int(value)
     return quantities
@@ -72,11 +79,6 @@ def quantities_from_form(prefix: str) -> dict[int, int]:
 @bp.post("/catalog/purchase-orders/<int:purchase_order_id>/ship")
 @login_required
 def ship(purchase_order_id: int):
-    try:
-        fulfilment.ship_purchase_order(current_user, purchase_order_id, quantities_from_form("shipped"))
-    except DomainError as error:
-        if error.status == 404:
-            raise
-        return _page(purchase_order_id, [error.message], error.status)
-    flash(_("Marked as shipped. The shopkeepers and their members have been told."), "success")
-    return redirect(url_for("orders.purchase_order", purchase_order_id=purchase_order_id))
+    return _step(purchase_order_id, lambda: fulfilment.ship_purchase_order(
+        current_user, purchase_order_id, quantities_from_form("shipped")),
+        _("Marked as shipped. The shopkeepers and their members have been told."))

@@ -222,3 +222,15 @@ def test_the_member_sees_where_their_order_stands(client):
     login_as(client, ana)
     text = client.get(page).get_data(as_text=True)
     assert f"Ready for pickup at {world['first'].pickup_points[0].name}." in text
+
+
+def test_a_shipped_quantity_that_is_not_a_whole_number_is_refused_on_the_page(client):
+    world = closed_world()
+    login_as(client, world["staff"])
+    url = f"/catalog/purchase-orders/{world['po'].id}"
+    client.post(f"{url}/confirm")
+    line = _po(world).lines[0]
+    for bad in ("²", "-1", "1.5", "99999999999"):
+        response = client.post(f"{url}/ship", data={f"shipped-{line.id}": bad})
+        assert response.status_code == 422, bad
+    assert _po(world).status == PurchaseOrderStatus.CONFIRMED
