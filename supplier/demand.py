@@ -2,10 +2,11 @@
 and what closed, succeeded offers turned into orders (committed), by product, variant, week, community
 and pickup region, plus where each open offer stands against its next price tier and its MOQ.
 
-The numbers come from the rollup (``DemandCell``, kept by ``groupbuy.demand``): one GROUP BY over the
-supplier's cells joined to its offers — thousands of rows at most, never the pledges — then the
-offer-level dimensions (product, variant, week) are folded here from per-offer sums. Values stay per
-currency: every total row is a (dimension key, currency) pair. No member data is read.
+The numbers come from the rollup (``DemandCell``, kept by ``groupbuy.demand``): one statement sums the
+supplier's cells — thousands at most, never the pledges — each priced at its offer's current tier, by
+offer, by community and by pickup region; the offer-level dimensions (product, variant, week) are then
+folded here from the per-offer sums. Values stay per currency: every total row is a (dimension key,
+currency) pair. No member data is read.
 
 Communities and pickup points belong to a package above this one: they are read by table name."""
 
@@ -13,18 +14,17 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 
 from accounts.models import User
 from core.errors import NotFound
 from core.extensions import db
 from supplier import access
-from supplier.models import DemandCell, Offer, OfferStatus, Product, Supplier, SupplierStaff, Variant
+from supplier.models import DemandCell, Offer, OfferStatus, PriceTier, Product, Supplier, SupplierStaff, Variant
 
 communities = sa.table("communities", sa.column("id"), sa.column("name"))
 pickup_points = sa.table("pickup_points", sa.column("id"), sa.column("region"))
@@ -49,16 +49,15 @@ class Filters:
 
 
 @dataclass(frozen=True)
-class Group:
-    """One row of the GROUP BY: an offer's demand in one community and pickup region."""
+class Sums:
+    pending_quantity: int = 0
+    pending_pledges: int = 0
+    pending_value: int = 0  #: pending units at each offer's current wholesale tier price
+    committed_quantity: int = 0
+    committed_value: int = 0  #: confirmed units at the purchase order's wholesale price
 
-    offer_id: int
-    community_id: int
-    region: str
-    pending_quantity: int
-    pending_pledges: int
-    committed_quantity: int
-    committed_value: int
+
+NOTHING = Sums()
 
 
 @dataclass
@@ -74,12 +73,12 @@ class Total:
     committed_quantity: int = 0
     committed_value: int = 0  #: confirmed units at the purchase order's wholesale price
 
-    def add(self, group: Group, unit_price: int) -> None:
-        self.pending_quantity += group.pending_quantity
-        self.pending_pledges += group.pending_pledges
-        self.pending_value += group.pending_quantity * unit_price
-        self.committed_quantity += group.committed_quantity
-        self.committed_value += group.committed_value
+    def add(self, sums: Sums) -> None:
+        self.pending_quantity += sums.pending_quantity
+        self.pending_pledges += sums.pending_pledges
+        self.pending_value += sums.pending_value
+        self.committed_quantity += sums.committed_quantity
+        self.committed_value += sums.committed_value
 
 
 @dataclass
@@ -145,7 +144,7 @@ def chosen_supplier(user: User, supplier_id: int | None) -> Supplier:
     return suppliers[0]
 
 
-def _offer_conditions(filters: Filters) -> list:
+def offer_conditions(filters: Filters) -> list:
     """The filters that keep or drop whole offers."""
     conditions = [Offer.supplier_id == filters.supplier_id]
     if filters.product_id:
@@ -162,27 +161,33 @@ def _offer_conditions(filters: Filters) -> list:
     return conditions
 
 
-def cell_groups(filters: Filters) -> list[Group]:
-    """The supplier's demand cells summed by offer, community and region (the dashboard's one
-    aggregate query)."""
+def current_price():
+    """The wholesale unit price at an offer's pooled total now, as SQL correlated to ``Offer``: the highest
+    tier reached, else the first (as ``Offer.price_for``); 0 for an offer without tiers."""
+    reached = (sa.select(PriceTier.unit_price)
+               .where(PriceTier.offer_id == Offer.id, PriceTier.min_quantity <= Offer.pledged_quantity)
+               .order_by(PriceTier.min_quantity.desc()).limit(1).scalar_subquery())
+    first = (sa.select(PriceTier.unit_price).where(PriceTier.offer_id == Offer.id)
+             .order_by(PriceTier.min_quantity).limit(1).scalar_subquery())
+    return sa.func.coalesce(reached, first, 0)
+
+
+def rollup_source(filters: Filters) -> sa.Select:
+    """The supplier's demand cells with their pickup region — the rows the dashboard adds up."""
     region = sa.func.coalesce(pickup_points.c.region, "")
-    query = (
-        sa.select(DemandCell.offer_id, DemandCell.community_id, region,
-                  *(sa.func.sum(getattr(DemandCell, name)) for name in _COUNTERS))
-        .join(Offer, Offer.id == DemandCell.offer_id)
-        .join(Variant, Variant.id == Offer.variant_id)
-        .outerjoin(pickup_points, pickup_points.c.id == DemandCell.pickup_point_id)
-        .where(DemandCell.supplier_id == filters.supplier_id, *_offer_conditions(filters),
-               *place_conditions(filters, DemandCell.community_id, region))
-        .group_by(DemandCell.offer_id, DemandCell.community_id, region))
-    return groups_from(db.session.execute(query))
+    return (sa.select(DemandCell.offer_id, DemandCell.community_id, region.label("region"),
+                      *(getattr(DemandCell, name) for name in COUNTERS))
+            .outerjoin(pickup_points, pickup_points.c.id == DemandCell.pickup_point_id)
+            .where(DemandCell.supplier_id == filters.supplier_id,
+                   *place_conditions(filters, DemandCell.community_id, region)))
 
 
-_COUNTERS = ("pending_quantity", "pending_pledges", "committed_quantity", "committed_value")
+COUNTERS = ("pending_quantity", "pending_pledges", "committed_quantity", "committed_value")
+SUMS = ("pending_quantity", "pending_pledges", "pending_value", "committed_quantity", "committed_value")
 
 
 def place_conditions(filters: Filters, community_column, region_column) -> list:
-    """The filters on where the demand is (community, pickup region), for any source of groups."""
+    """The filters on where the demand is (community, pickup region), for any source of rows."""
     conditions = []
     if filters.community_id:
         conditions.append(community_column == filters.community_id)
@@ -195,61 +200,67 @@ def place_conditions(filters: Filters, community_column, region_column) -> list:
 NO_REGION = "-"
 
 
-def groups_from(rows: Iterable) -> list[Group]:
-    """Result rows (offer, community, region, four sums) as groups, empty ones left out."""
-    groups = [Group(offer_id, community_id, region or "", *(int(value or 0) for value in sums))
-              for offer_id, community_id, region, *sums in rows]
-    return [group for group in groups if any(getattr(group, name) for name in _COUNTERS)]
+def _sums(filters: Filters, source: Callable[[Filters], sa.Select]) -> list:
+    """One statement: the source's rows priced at their offer's current tier, summed by offer, by
+    community and by region, each per currency — (dimension, key, label, currency, sums) rows."""
+    rows = source(filters).cte("demand_rows")
+    priced = (sa.select(Offer.id.label("offer_id"), Offer.currency.label("currency"), current_price().label("price"))
+              .join(Variant, Variant.id == Offer.variant_id).where(*offer_conditions(filters)).cte("priced"))
+    if db.session.get_bind().dialect.name == "postgresql":
+        priced = priced.prefix_with("MATERIALIZED")  # price each offer once, not once per row
+    joined = (sa.select(rows, priced.c.currency, (rows.c.pending_quantity * priced.c.price).label("pending_value"))
+              .join(priced, priced.c.offer_id == rows.c.offer_id).cte("priced_rows"))
+
+    def by(dimension: str, key, label=None) -> sa.Select:
+        named = () if label is None else (label,)
+        return (sa.select(sa.literal_column(f"'{dimension}'"), sa.cast(key, sa.String),
+                          sa.literal_column("''") if label is None else label, joined.c.currency,
+                          *(sa.func.sum(joined.c[name]) for name in SUMS))
+                .group_by(key, *named, joined.c.currency))
+
+    named = by("community", joined.c.community_id, sa.func.coalesce(communities.c.name, "")).outerjoin(
+        communities, communities.c.id == joined.c.community_id)
+    query = sa.union_all(by("offer", joined.c.offer_id), named, by("region", joined.c.region))
+    return [(dimension, key, label, currency, Sums(*(int(value or 0) for value in sums)))
+            for dimension, key, label, currency, *sums in db.session.execute(query)]
 
 
-def _offers(filters: Filters, offer_ids: set[int]) -> dict[int, Offer]:
-    """The offers the groups name plus the open offers the filters keep, with tiers and names."""
-    query = (
-        sa.select(Offer).join(Variant, Variant.id == Offer.variant_id)
-        .where(*_offer_conditions(filters),
-               sa.or_(Offer.id.in_(offer_ids), Offer.status == OfferStatus.OPEN) if offer_ids
-               else Offer.status == OfferStatus.OPEN)
-        .options(selectinload(Offer.tiers), selectinload(Offer.variant).selectinload(Variant.product)))
-    return {offer.id: offer for offer in db.session.execute(query).scalars()}
+def _offer_facts(filters: Filters, offer_ids: set[int]) -> dict[int, sa.Row]:
+    """What the dashboard shows of each offer with demand, and of every open offer the filters keep (the
+    supplier's offers are read whole and sorted here: an IN list of ids costs more than the rows)."""
+    query = (sa.select(Offer.id, Offer.currency, Offer.status, Offer.closes_at, Offer.pledged_quantity, Offer.moq,
+                       current_price().label("price"), Variant.id.label("variant_id"), Variant.name.label("variant"),
+                       Product.id.label("product_id"), Product.name.label("product"))
+             .join(Variant, Variant.id == Offer.variant_id).join(Product, Product.id == Variant.product_id)
+             .where(*offer_conditions(filters)))
+    return {row.id: row for row in db.session.execute(query) if row.id in offer_ids or row.status == OfferStatus.OPEN}
 
 
-def current_price(offer: Offer) -> int:
-    """The wholesale unit price at the offer's pooled total now (0 for an offer without tiers)."""
-    return offer.price_for(offer.pledged_quantity) if offer.tiers else 0
-
-
-def _community_names(ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    return dict(db.session.execute(
-        sa.select(communities.c.id, communities.c.name).where(communities.c.id.in_(ids))).all())
-
-
-def _keys(offer: Offer, group: Group, names: dict[int, str]) -> dict[str, tuple[str, str]]:
-    """The (key, label) of a group in every dimension."""
-    variant = offer.variant
+def _offer_keys(offer: sa.Row) -> dict[str, tuple[str, str]]:
+    """The (key, label) of an offer's demand in the dimensions that belong to the offer."""
     week = week_of(offer.closes_at)
-    return {
-        "product": (str(variant.product_id), variant.product.name),
-        "variant": (str(variant.id), f"{variant.product.name} · {variant.name}"),
-        "week": (week, week),
-        "community": (str(group.community_id), names.get(group.community_id, "")),
-        "region": (group.region or NO_REGION, group.region),
-    }
+    return {"product": (str(offer.product_id), offer.product),
+            "variant": (str(offer.variant_id), f"{offer.product} · {offer.variant}"), "week": (week, week)}
 
 
-def fold(groups: list[Group], offers: dict[int, Offer]) -> dict[str, list[Total]]:
-    """Sum the groups into each dimension's rows (per currency), biggest pending value first."""
-    names = _community_names({group.community_id for group in groups})
-    prices = {offer_id: current_price(offer) for offer_id, offer in offers.items()}
-    rows: dict[str, dict[tuple[str, str], Total]] = {dimension: {} for dimension in DIMENSIONS}
-    for group in groups:
-        offer = offers[group.offer_id]
-        for dimension, (key, label) in _keys(offer, group, names).items():
-            total = rows[dimension].setdefault((key, offer.currency), Total(key, label, offer.currency))
-            total.add(group, prices[offer.id])
-    return {dimension: sorted(found.values(), key=_by_week if dimension == "week" else _biggest_first)
-            for dimension, found in rows.items()}
+def fold(sums: list, offers: dict[int, sa.Row]) -> dict[str, list[Total]]:
+    """Each dimension's rows: product, variant and week folded from the per-offer sums, community and
+    region as summed; biggest first (weeks in order)."""
+    found: dict[str, dict[tuple[str, str], Total]] = {dimension: {} for dimension in DIMENSIONS}
+    for dimension, key, label, currency, amounts in sums:
+        if amounts == NOTHING:
+            continue
+        if dimension == "offer":
+            keys = _offer_keys(offers[int(key)]).items()
+        else:
+            keys = [(dimension, (key or NO_REGION, key) if dimension == "region" else (key, label))]
+        for name, (row_key, row_label) in keys:
+            total = found[name].get((row_key, currency))
+            if total is None:
+                total = found[name][(row_key, currency)] = Total(row_key, row_label, currency)
+            total.add(amounts)
+    return {dimension: sorted(rows.values(), key=_by_week if dimension == "week" else _biggest_first)
+            for dimension, rows in found.items()}
 
 
 def _by_week(total: Total) -> tuple:
@@ -260,35 +271,48 @@ def _biggest_first(total: Total) -> tuple:
     return -total.pending_value - total.committed_value, total.currency, total.label, total.key
 
 
-def _open_offer(offer: Offer, pending_here: int) -> OpenOffer:
+def _open_tiers(filters: Filters) -> dict[int, list[tuple[int, int]]]:
+    """The price tiers of the open offers the filters keep, lowest threshold first."""
+    tiers: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for offer_id, threshold, price in db.session.execute(
+            sa.select(PriceTier.offer_id, PriceTier.min_quantity, PriceTier.unit_price)
+            .join(Offer, Offer.id == PriceTier.offer_id).join(Variant, Variant.id == Offer.variant_id)
+            .where(*offer_conditions(filters), Offer.status == OfferStatus.OPEN)
+            .order_by(PriceTier.offer_id, PriceTier.min_quantity)):
+        tiers[offer_id].append((threshold, price))
+    return tiers
+
+
+def _open_offer(offer: sa.Row, tiers: list[tuple[int, int]], pending_here: int) -> OpenOffer:
     pooled = offer.pledged_quantity
-    upcoming = offer.next_tier(pooled) if offer.tiers else None
-    to_next = upcoming.min_quantity - pooled if upcoming else None
-    percent = min(100, pooled * 100 // upcoming.min_quantity) if upcoming else 100
-    return OpenOffer(offer_id=offer.id, product=offer.variant.product.name, variant=offer.variant.name,
-                     currency=offer.currency, pooled_quantity=pooled, pending_quantity=pending_here,
-                     current_price=current_price(offer),
-                     next_tier_quantity=upcoming.min_quantity if upcoming else None,
-                     next_tier_price=upcoming.unit_price if upcoming else None, to_next_tier=to_next,
-                     next_tier_percent=percent, moq=offer.moq, to_moq=max(0, offer.moq - pooled),
-                     closes_at=offer.closes_at)
+    # the tier after the one reached (at 0 units the first applies, so the next is the second): Offer.next_tier
+    reached = max(pooled, tiers[0][0]) if tiers else pooled
+    upcoming = next(((threshold, price) for threshold, price in tiers if threshold > reached), None)
+    return OpenOffer(offer_id=offer.id, product=offer.product, variant=offer.variant, currency=offer.currency,
+                     pooled_quantity=pooled, pending_quantity=pending_here, current_price=offer.price,
+                     next_tier_quantity=upcoming[0] if upcoming else None,
+                     next_tier_price=upcoming[1] if upcoming else None,
+                     to_next_tier=upcoming[0] - pooled if upcoming else None,
+                     next_tier_percent=min(100, pooled * 100 // upcoming[0]) if upcoming else 100,
+                     moq=offer.moq, to_moq=max(0, offer.moq - pooled), closes_at=offer.closes_at)
 
 
-def open_offers(groups: list[Group], offers: dict[int, Offer]) -> list[OpenOffer]:
+def open_offers(sums: list, offers: dict[int, sa.Row], tiers: dict[int, list[tuple[int, int]]]) -> list[OpenOffer]:
     """Every open offer the filters keep, closing soonest first."""
-    pending: dict[int, int] = defaultdict(int)
-    for group in groups:
-        pending[group.offer_id] += group.pending_quantity
-    return [_open_offer(offer, pending[offer.id])
-            for offer in sorted(offers.values(), key=lambda o: (o.closes_at, o.id)) if offer.status == OfferStatus.OPEN]
+    pending = {int(key): amounts.pending_quantity for dimension, key, _label, _currency, amounts in sums
+               if dimension == "offer"}
+    shown = sorted((offer for offer in offers.values() if offer.status == OfferStatus.OPEN),
+                   key=lambda offer: (offer.closes_at, offer.id))
+    return [_open_offer(offer, tiers[offer.id], pending.get(offer.id, 0)) for offer in shown]
 
 
-def dashboard(filters: Filters, source: Callable[[Filters], list[Group]] = cell_groups) -> Dashboard:
-    """The whole answer for one supplier. ``source`` gives the groups: the rollup (the page, the API);
-    the benchmark passes a GROUP BY over the pledges to check that both agree."""
-    groups = source(filters)
-    offers = _offers(filters, {group.offer_id for group in groups})
-    return Dashboard(filters=filters, totals=fold(groups, offers), open_offers=open_offers(groups, offers))
+def dashboard(filters: Filters, source: Callable[[Filters], sa.Select] = rollup_source) -> Dashboard:
+    """The whole answer for one supplier. ``source`` gives the rows to add up: the rollup's cells (the
+    page, the API); the benchmark passes the pledges themselves to check that both agree."""
+    sums = _sums(filters, source)
+    offers = _offer_facts(filters, {int(key) for dimension, key, *_rest in sums if dimension == "offer"})
+    return Dashboard(filters=filters, totals=fold(sums, offers),
+                     open_offers=open_offers(sums, offers, _open_tiers(filters)))
 
 
 def options(supplier_id: int) -> dict[str, list[tuple[str, str]]]:
@@ -302,8 +326,8 @@ def options(supplier_id: int) -> dict[str, list[tuple[str, str]]]:
     currencies = db.session.execute(sa.select(Offer.currency).distinct().where(Offer.supplier_id == supplier_id)
                                     .order_by(Offer.currency)).scalars()
     places = db.session.execute(
-        sa.select(DemandCell.community_id).distinct().where(DemandCell.supplier_id == supplier_id)).scalars()
-    names = _community_names(set(places))
+        sa.select(communities.c.id, communities.c.name).where(communities.c.id.in_(
+            sa.select(DemandCell.community_id).where(DemandCell.supplier_id == supplier_id)))).all()
     regions = db.session.execute(
         sa.select(sa.func.coalesce(pickup_points.c.region, "")).distinct()
         .select_from(DemandCell).outerjoin(pickup_points, pickup_points.c.id == DemandCell.pickup_point_id)
@@ -312,7 +336,7 @@ def options(supplier_id: int) -> dict[str, list[tuple[str, str]]]:
         "product": [(str(pid), name) for pid, name in products],
         "variant": [(str(vid), f"{product} · {name}") for vid, product, name in variants],
         "currency": [(code, code) for code in currencies],
-        "community": sorted(((str(cid), name) for cid, name in names.items()), key=lambda pair: pair[1]),
+        "community": sorted(((str(cid), name) for cid, name in places), key=lambda pair: pair[1]),
         "region": sorted((region or NO_REGION, region) for region in regions),
     }
 

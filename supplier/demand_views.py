@@ -21,6 +21,7 @@ from supplier import demand
 from supplier.models import Supplier
 
 TEMPLATE = "supplier/demand.html"
+PAGE_ROWS = 50  #: rows per table on the page (biggest first; weeks in order); the CSV and the API have all
 DIMENSION_LABELS = {"product": _l("Product"), "variant": _l("Variant"), "week": _l("Week of close"),
                     "community": _l("Community"), "region": _l("Pickup region")}
 DIMENSION_HEADINGS = {"product": _l("By product"), "variant": _l("By variant"), "week": _l("By week of close"),
@@ -100,7 +101,8 @@ def demand_page():
     form = DemandFilterForm(request.args)
     form.offer(demand.staffed_suppliers(current_user), demand.options(supplier.id))
     form.supplier_id.data = supplier.id
-    context = {"supplier": supplier, "labels": DIMENSION_LABELS, "headings": DIMENSION_HEADINGS}
+    context = {"supplier": supplier, "labels": DIMENSION_LABELS, "headings": DIMENSION_HEADINGS,
+               "page_rows": PAGE_ROWS}
     if not form.validate():
         return render_template(TEMPLATE, form=form, answer=None, **context), 422
     answer = demand.dashboard(form.filters(supplier.id))

@@ -222,3 +222,12 @@ def test_rebuild_demand_reports_and_repairs_a_drifted_rollup_and_changes_nothing
     assert rollup.stored() == rollup.computed()
     again = runner.invoke(args=["groupbuy", "rebuild-demand"])
     assert "0 cells differ" in again.output and rollup.stored() == rollup.computed()
+
+
+def test_the_page_shows_the_biggest_rows_and_leaves_the_rest_to_the_csv(client, world, monkeypatch):
+    from supplier import demand_views
+
+    monkeypatch.setattr(demand_views, "PAGE_ROWS", 1)
+    text = login_as(client, world["staff"]).get("/catalog/demand").get_data(as_text=True)
+    assert "The 1 biggest of 3 are shown; the CSV export has them all." in text
+    assert world["communities"][0].name in text and "Riverside" not in text.split('data-testid="by-community"')[1]
