@@ -269,6 +269,7 @@ def report(figures: dict, result: dict, runs: int, plain_runs: int) -> bool:
     print(f"dashboard (rollup): median {median:.1f} ms, p95 {tail:.1f} ms ({runs} runs)")
     print(f"plain GROUP BY over pledges: median {plain:.1f} ms ({plain_runs} runs)")
     print(f"speed-up: {speedup:.0f}x")
+    print(f"load average: {' '.join(f'{load:.1f}' for load in os.getloadavg())} on {os.cpu_count()} cores")
     ok = result["equal"] and tail < LIMIT_MS and speedup >= MIN_SPEEDUP
     if not ok:
         print(f"\nTARGET MISSED: answers equal, p95 under {LIMIT_MS:.0f} ms, at least {MIN_SPEEDUP:.0f}x faster")
