@@ -34,7 +34,12 @@ def _each(payment_ids: Iterable[int], prepare: Callable[[int], services.Call | N
                     budget.take()
                 services.record_result(payment_id, call.run())
                 commit()
-            outcomes[payment_id] = db.session.get(Payment, payment_id)
+            payment = db.session.get(Payment, payment_id)
+            if payment is not None:
+                # Handed back loaded but out of the session: kept in it, every payment of the batch so far
+                # would be expired again at each commit (quadratic over a 10,000-payment close).
+                db.session.expunge(payment)
+            outcomes[payment_id] = payment
         except Exception:
             db.session.rollback()
             log.exception("payment %s: the gateway call could not be made or recorded", payment_id)
