@@ -103,6 +103,7 @@ def demand_page():
     form.supplier_id.data = supplier.id
     context = {"supplier": supplier, "labels": DIMENSION_LABELS, "headings": DIMENSION_HEADINGS,
                "page_rows": PAGE_ROWS}
+    context["filtered"] = any(value for key, value in request.args.items() if key not in ("supplier_id", "lang"))
     if not form.validate():
         return render_template(TEMPLATE, form=form, answer=None, **context), 422
     answer = demand.dashboard(form.filters(supplier.id))
