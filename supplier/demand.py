@@ -196,8 +196,9 @@ def place_conditions(filters: Filters, community_column, region_column) -> list:
     return conditions
 
 
-#: the region filter's value for demand whose pickup point has no region (or no pickup point)
-NO_REGION = "-"
+#: the region key (and filter value) of demand whose pickup point has no region, or that has no pickup
+#: point; not "-" or "", which a spreadsheet would take for a formula or the API for "every region"
+NO_REGION = "(none)"
 
 
 def _sums(filters: Filters, source: Callable[[Filters], sa.Select]) -> list:

@@ -24,7 +24,7 @@ class DemandQuery(Schema):
     variant_id = _id()
     community_id = _id()
     region = fields.Str(load_default=None, validate=validate.Length(max=64), metadata={
-        "description": "A pickup region; \"-\" for demand with no region"})
+        "description": "A pickup region; \"(none)\" for demand with no region"})
     week_from = fields.Str(load_default=None, validate=_iso_week, metadata={
         "description": "First ISO week of the offers' close, e.g. 2026-W01"})
     week_to = fields.Str(load_default=None, validate=_iso_week, metadata={
@@ -45,7 +45,7 @@ class DemandFiltersOut(Schema):
 
 class DemandTotalOut(Schema):
     key = fields.Str(metadata={"description": "The product, variant or community id, the ISO week, or the region "
-                                              "(\"-\" for none)"})
+                                              "(\"(none)\" for none)"})
     label = fields.Str(metadata={"description": "Its name (empty for no region)"})
     currency = fields.Str()
     pending_quantity = fields.Int(metadata={"description": "Units in open pledges"})

@@ -153,6 +153,8 @@ def test_the_csv_has_one_row_per_dimension_and_key_and_is_formula_safe(client, w
     assert by_name[("Product", "Lychee")] == ["0", "0", "0.00", "2", "60.00"]
     assert by_name[("Pickup region", "Pudong")] == ["45", "1", "1170.00", "2", "60.00"]
     assert {row[0] for row in rows} == {"Product", "Variant", "Week of close", "Community", "Pickup region"}
+    everything = _csv(client.get("/catalog/demand?format=csv"))
+    assert ["Pickup region", "(none)", "No region", "CNY", "5", "1", "130.00", "0", "0.00"] in everything
 
 
 def test_the_api_answers_what_the_page_and_its_csv_show(client, world):
