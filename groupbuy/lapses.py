@@ -18,6 +18,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from accounts.models import User
 from core import clock, notify
 from core.extensions import db
 from groupbuy import demand
@@ -58,6 +59,13 @@ def lapsed_pledge_ids(references: Iterable[str] = ()) -> list[int]:
         return []
     return sorted(db.session.execute(sa.select(Pledge.id).where(
         Pledge.id.in_(ids), Pledge.status == PledgeStatus.CONFIRMED)).scalars())
+
+
+def my_dropped_pledge(user: User, group_buy: GroupBuy) -> Pledge | None:
+    """The caller's pledge on the group buy if it was dropped for an unpaid balance."""
+    return db.session.execute(sa.select(Pledge).where(
+        Pledge.group_buy_id == group_buy.id, Pledge.user_id == user.id,
+        Pledge.status == PledgeStatus.DROPPED)).scalar_one_or_none()
 
 
 def _lapsed(pledge: Pledge) -> bool:

@@ -8,7 +8,7 @@ from flask_login import current_user
 from core.auth import login_required
 from core.errors import DomainError
 from core.forms import form_error, invalid_form
-from groupbuy import deposits, outcome, pledges, pricing, services
+from groupbuy import deposits, lapses, outcome, pledges, pricing, services
 from groupbuy.forms import GroupBuyForm, NewGroupBuyForm, PledgeForm
 from groupbuy.models import GroupBuyStatus
 from payments.dunning import pay_url
@@ -73,7 +73,8 @@ def _page(community, group_buy_id: int, form: PledgeForm | None = None) -> dict:
             "mine": pledges.describe(mine) if mine else None, "tiers": pricing.member_tiers(group_buy),
             "images": group_buy.images or product.images, "product": product,
             "is_shopkeeper": membership.role == MembershipRole.SHOPKEEPER,
-            "outcome": outcome.my_outcome(current_user, group_buy) if group_buy.status in CLOSED else None}
+            "outcome": outcome.my_outcome(current_user, group_buy) if group_buy.status in CLOSED else None,
+            "dropped": lapses.my_dropped_pledge(current_user, group_buy) if group_buy.status in CLOSED else None}
 
 
 @bp.get("/c/<slug>/group-buys/<int:group_buy_id>")

@@ -18,7 +18,7 @@ from payments import dunning
 from payments.jobs import charge_balances, expire_overdue_payments
 from payments.models import Payment, PaymentPurpose, PaymentStatus
 from tests.closing_helpers import after_close, run_close
-from tests.factories import add_member, count, token_headers
+from tests.factories import add_member, count, login_as, token_headers
 from tests.groupbuy_factories import make_group_buy, make_offer
 from tests.payment_helpers import TEST_CARD, stripe_stub_fixture  # noqa: F401
 
@@ -102,6 +102,8 @@ def test_an_unpaid_balance_after_the_grace_period_drops_the_pledge_and_counts_it
     owner = group_buy.community.owner
     assert count(OutboxEmail, OutboxEmail.recipient == owner.email, OutboxEmail.subject.contains("Unpaid")) == 1
     assert count(Notification, Notification.user_id == late.id, Notification.kind == "order_lapsed") == 1
+    page = login_as(client, late).get(f"/c/{group_buy.community.slug}/group-buys/{group_buy.id}")
+    assert "your order is cancelled. The deposit is kept." in page.get_data(as_text=True)
 
 
 def test_running_the_sweeper_twice_changes_nothing(client, stub):
