@@ -140,9 +140,8 @@ def receive(user: User, group_buy_id: int, community: Community | None = None,
     for line in pending:
         line.received_quantity, line.received_at = quantities[line.id], now
         receipt.received_now.append(line)
-        missing = fulfilment.expected_quantity(line) - line.received_quantity
-        if missing > 0:
-            receipt.short.update(_settle_shortfall(group_buy, line, missing))
+        if line.received_quantity < fulfilment.expected_quantity(line):
+            receipt.short.update(_settle_shortfall(group_buy, line))
     db.session.flush()
     if all(line.received_quantity is not None for line in purchase_order.lines):
         fulfilment.advance_purchase_order(purchase_order, PurchaseOrderStatus.RECEIVED)
@@ -153,15 +152,16 @@ def _shipped(line: PurchaseOrderLine) -> int:
     return line.shipped_quantity if line.shipped_quantity is not None else fulfilment.expected_quantity(line)
 
 
-def _settle_shortfall(group_buy: GroupBuy, line: PurchaseOrderLine, missing: int) -> dict[int, int]:
-    """The units missing at a pickup point come out of that point's orders one at a time, round-robin
-    from the latest pledge to the earliest, never below zero (as allocation takes units back). Each short
-    unit is refunded at the price its member paid; an order left with nothing is cancelled. Returns
-    order id → units short."""
+def _settle_shortfall(group_buy: GroupBuy, line: PurchaseOrderLine) -> dict[int, int]:
+    """The point's live orders hold more units than arrived: the difference comes out of them one at a
+    time, round-robin from the latest pledge to the earliest, never below zero (as allocation takes units
+    back). Counting against the live orders, not the line, means units of an order cancelled after
+    shipping (a lapsed balance) cover a shortfall first. Each short unit is refunded at the price its
+    member paid; an order left with nothing is cancelled. Returns order id → units short."""
     orders = [order for order in group_buy_orders(group_buy) if order.pickup_point_id == line.pickup_point_id]
     left = {order.id: order.lines[0].delivered_quantity for order in orders}
     before = dict(left)
-    _take_back(left, [order.id for order in reversed(orders)], min(missing, sum(left.values())))
+    _take_back(left, [order.id for order in reversed(orders)], max(0, sum(left.values()) - line.received_quantity))
     short = {}
     for order in orders:
         units = before[order.id] - left[order.id]
@@ -181,20 +181,22 @@ def _settle_shortfall(group_buy: GroupBuy, line: PurchaseOrderLine, missing: int
 
 
 def _refund(order: Order, amount: int) -> None:
-    """Give ``amount`` back: from the balance first, then the deposit; what the member has not paid yet
-    is no longer asked of them (a balance still waiting is lowered)."""
+    """Settle ``amount`` the member no longer owes: first a balance still waiting (not yet at a gateway)
+    is lowered, then money taken is refunded — from the balance first, then the deposit."""
     payments = payments_for(reference_of(order))
     balances = [p for p in payments if p.purpose == PaymentPurpose.BALANCE]
     deposits = [p for p in payments if p.purpose == PaymentPurpose.DEPOSIT]
     left = amount
+    for waiting in balances:
+        if left > 0 and waiting.status == PaymentStatus.PENDING and not waiting.gateway_id:
+            take = min(left, waiting.amount)
+            lower_unpaid(waiting.id, take)
+            left -= take
     for payment in [*reversed(balances), *deposits]:
         take = min(left, refundable(payment))
         if take > 0:
             refund_payment(payment.id, take, f"short-order-{order.id}")
             left -= take
-    waiting = [p for p in balances if p.status == PaymentStatus.PENDING]
-    if left > 0 and waiting:
-        lower_unpaid(waiting[-1].id, left)
 
 
 def reference_of(order: Order) -> str:

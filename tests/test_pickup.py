@@ -5,7 +5,8 @@ supplier is owed only for what arrived; pickup lists print per point."""
 import sqlalchemy as sa
 
 from core.extensions import db
-from groupbuy import pledges
+from groupbuy import deposits, pledges
+from groupbuy.models import Pledge
 from groupbuy.services import update_group_buy
 from orders.models import Order, OrderStatus, PurchaseOrder
 from payments.models import Payment, PaymentPurpose, PaymentStatus
@@ -138,3 +139,57 @@ def test_a_partial_refund_comes_once_per_key_and_never_beyond_what_was_paid(app)
         raise AssertionError("refunded more than was paid")
     unpaid = make_payment(PaymentPurpose.BALANCE, amount=1000)
     assert lower_unpaid(unpaid.id, 1000).status == PaymentStatus.CANCELLED
+
+
+def _one_member_world(deposit_percent=50, pay_balance=False):
+    """A 50 % deposit paid on 2 units at 33.00; the balance paid too when asked; shipped in full."""
+    staff = make_user()
+    group_buy = make_group_buy(make_offer(product=make_product(make_supplier(staff=(staff,)), case_pack=1),
+                                          moq=1, case_pack=1), deposit_percent=deposit_percent)
+    ana = _pledge(group_buy, group_buy.pickup_points[0], "Ana", 2)
+    deposits.take(db.session.execute(sa.select(Pledge).where(Pledge.user_id == ana.id)).scalar_one())
+    db.session.commit()
+    for deposit in _payments_of(ana, PaymentPurpose.DEPOSIT):
+        mark_paid_offline(True, deposit.id)
+    db.session.commit()
+    after_close(group_buy.offer)
+    assert run_close(group_buy.offer_id) == "succeeded"
+    if pay_balance:
+        mark_paid_offline(True, _payments_of(ana, PaymentPurpose.BALANCE)[0].id)
+        db.session.commit()
+    world = {"staff": staff, "group_buy": group_buy, "ana": ana, "corner": group_buy.pickup_points[0],
+             "po": db.session.execute(sa.select(PurchaseOrder)).scalar_one()}
+    return world
+
+
+def _payments_of(user, purpose) -> list[Payment]:
+    db.session.expire_all()
+    return list(db.session.execute(sa.select(Payment).where(
+        Payment.user_id == user.id, Payment.purpose == purpose).order_by(Payment.id)).scalars())
+
+
+def test_a_short_unit_lowers_a_balance_still_owed_before_any_money_goes_back(client):
+    world = _one_member_world()
+    _ship_and_receive(client, world, {world["corner"]: 1})
+    [balance] = _payments_of(world["ana"], PaymentPurpose.BALANCE)
+    assert balance.status == PaymentStatus.CANCELLED and balance.amount == 0  # the deposit pays for 1 unit
+    assert _payments_of(world["ana"], PaymentPurpose.REFUND) == []
+
+
+def test_a_short_unit_paid_in_full_is_refunded_from_the_balance_before_the_deposit(client):
+    world = _one_member_world(pay_balance=True)
+    _ship_and_receive(client, world, {world["corner"]: 1})
+    [refund] = _payments_of(world["ana"], PaymentPurpose.REFUND)
+    [balance] = _payments_of(world["ana"], PaymentPurpose.BALANCE)
+    assert refund.amount == 3300 and refund.idempotency_key.endswith(balance.idempotency_key)
+
+
+def test_units_of_an_order_cancelled_after_shipping_cover_a_shortfall_first(client):
+    world = short_world()
+    cy = _order(world["people"]["Cy"])
+    cy.status = OrderStatus.CANCELLED  # its balance lapsed after the goods left: the unit still comes
+    db.session.commit()
+    _ship_and_receive(client, world, {world["corner"]: 5, world["school"]: 2})
+    assert {name: _order(user).lines[0].short_quantity for name, user in world["people"].items()} == {
+        "Ana": 0, "Bo": 0, "Cy": 0, "Di": 0}
+    assert fresh(PurchaseOrder, world["po"].id).status.value == "received"
