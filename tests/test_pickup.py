@@ -15,7 +15,7 @@ from payments.services import mark_paid_offline
 from tests.closing_helpers import after_close, fresh, run_close
 from tests.factories import add_member, login_as, make_pickup_point, make_product, make_supplier, make_user
 from tests.groupbuy_factories import make_group_buy, make_offer
-from tests.payment_helpers import make_payment
+from tests.payment_helpers import make_payment, paid_deposit, stripe_stub_fixture  # noqa: F401
 
 
 def _pledge(group_buy, point, name, quantity):
@@ -193,3 +193,14 @@ def test_units_of_an_order_cancelled_after_shipping_cover_a_shortfall_first(clie
     assert {name: _order(user).lines[0].short_quantity for name, user in world["people"].items()} == {
         "Ana": 0, "Bo": 0, "Cy": 0, "Di": 0}
     assert fresh(PurchaseOrder, world["po"].id).status.value == "received"
+
+
+def test_a_card_payment_is_refunded_in_part_at_the_gateway_once(app, stub):
+    deposit = paid_deposit(make_user(), amount=5000)
+    first = refund_payment(deposit.id, 2000, "short-order-7")
+    db.session.commit()
+    again = refund_payment(deposit.id, 2000, "short-order-7")
+    assert again.id == first.id and first.gateway == "stripe" and first.gateway_id.startswith("re_")
+    assert first.status in (PaymentStatus.SUCCEEDED, PaymentStatus.PENDING) and first.amount == 2000
+    [call] = stub.posts("/v1/refunds")
+    assert call.params["amount"] == "2000"
