@@ -1,4 +1,4 @@
-"""bench/close.py cannot rot: a quick run (150 pledges, 1 ms per call) closes the offer, charges every
+"""bench/close.py cannot rot: a quick run (100 pledges, 1 ms per call) closes the offer, charges every
 balance once and keeps to its budget. It needs PostgreSQL, like every bench."""
 
 from __future__ import annotations
@@ -30,15 +30,17 @@ def server_url() -> str:
 
 def test_a_quick_close_bench_charges_every_balance_once_within_its_budget(server_url):
     done = subprocess.run(
-        [sys.executable, "-m", "bench.close", "--pledges", "150", "--rate", "75", "--latency-ms", "1",
+        [sys.executable, "-m", "bench.close", "--pledges", "100", "--rate", "60", "--latency-ms", "1",
          "--database-url", server_url, "--database-name", f"tuan_bench_close_test{os.getpid()}"],
         cwd=ROOT, capture_output=True, text=True, timeout=60)
     figures = _figures(done.stdout)
     assert done.returncode == 0, done.stdout + done.stderr
     assert figures["close"].startswith("succeeded")
-    assert figures["pledges"] == figures["orders"] == "150"
-    assert figures["balance payments"] == "150 (150 paid)"
-    assert figures["calls to the stub"].startswith("150 (150 PaymentIntents for 150 keys")
+    assert figures["pledges"] == "100"
+    orders = int(figures["orders"])  # a pledge or two may be released by case-pack rounding
+    assert 95 <= orders <= 100
+    assert figures["balance payments"] == f"{orders} ({orders} paid)"
+    assert figures["calls to the stub"].startswith(f"{orders} ({orders} PaymentIntents for {orders} keys")
     assert figures["duplicate charges"] == "0"
-    assert float(figures["calls/s achieved"]) <= 75 * 1.01
+    assert float(figures["calls/s achieved"]) <= 60 * 1.01
     assert figures["within budget"] == figures["on time"] == "yes"
