@@ -145,10 +145,10 @@ def chosen_supplier(user: User, supplier_id: int | None) -> Supplier:
 
 
 def offer_conditions(filters: Filters) -> list:
-    """The filters that keep or drop whole offers."""
+    """The filters that keep or drop whole offers (in a query on ``Offer``; no join needed)."""
     conditions = [Offer.supplier_id == filters.supplier_id]
     if filters.product_id:
-        conditions.append(Variant.product_id == filters.product_id)
+        conditions.append(Offer.variant_id.in_(sa.select(Variant.id).where(Variant.product_id == filters.product_id)))
     if filters.variant_id:
         conditions.append(Offer.variant_id == filters.variant_id)
     if filters.currency:
@@ -206,7 +206,7 @@ def _sums(filters: Filters, source: Callable[[Filters], sa.Select]) -> list:
     community and by region, each per currency — (dimension, key, label, currency, sums) rows."""
     rows = source(filters).cte("demand_rows")
     priced = (sa.select(Offer.id.label("offer_id"), Offer.currency.label("currency"), current_price().label("price"))
-              .join(Variant, Variant.id == Offer.variant_id).where(*offer_conditions(filters)).cte("priced"))
+              .where(*offer_conditions(filters)).cte("priced"))
     if db.session.get_bind().dialect.name == "postgresql":
         priced = priced.prefix_with("MATERIALIZED")  # price each offer once, not once per row
     joined = (sa.select(rows, priced.c.currency, (rows.c.pending_quantity * priced.c.price).label("pending_value"))
@@ -277,7 +277,7 @@ def _open_tiers(filters: Filters) -> dict[int, list[tuple[int, int]]]:
     tiers: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for offer_id, threshold, price in db.session.execute(
             sa.select(PriceTier.offer_id, PriceTier.min_quantity, PriceTier.unit_price)
-            .join(Offer, Offer.id == PriceTier.offer_id).join(Variant, Variant.id == Offer.variant_id)
+            .join(Offer, Offer.id == PriceTier.offer_id)
             .where(*offer_conditions(filters), Offer.status == OfferStatus.OPEN)
             .order_by(PriceTier.offer_id, PriceTier.min_quantity)):
         tiers[offer_id].append((threshold, price))
