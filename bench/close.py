@@ -343,7 +343,9 @@ def report(args, workers, outcome, close_s, charge_s, calls, ours, seen, queue) 
     if workers == 1 and args.latency_ms / 1000 + OVERHEAD_S > 1 / args.rate:
         print(f"note: one worker waits {args.latency_ms:g} ms per call plus our own work, so it cannot reach "
               f"{args.rate:g} calls/s; use --workers {default_workers(args.rate, args.latency_ms / 1000)}")
-    return 0 if duplicate == 0 and within and on_time and ours["paid"] == ours["balances"] else 1
+    # the exit status is correctness only (nothing charged twice, never over the budget, every balance
+    # paid); "on time" is a figure to read, since a loaded machine is slower whatever the code does
+    return 0 if duplicate == 0 and within and ours["paid"] == ours["balances"] else 1
 
 
 if __name__ == "__main__":
