@@ -1,5 +1,6 @@
 """bench/close.py cannot rot: a quick run (100 pledges, 1 ms per call) closes the offer, charges every
-balance once and never goes faster than its budget (how long it takes is printed, not tested). It needs PostgreSQL, like every bench."""
+balance once and never goes faster than its budget (how long it takes is printed, not tested). It
+needs PostgreSQL, like every bench."""
 
 from __future__ import annotations
 
