@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from email.message import EmailMessage
 from urllib.parse import unquote, urlparse
@@ -33,13 +36,42 @@ class OutboxEmail(IdMixin, TimestampMixin, db.Model):
         return f"<OutboxEmail {self.id} to={self.recipient!r} sent={self.sent_at is not None}>"
 
 
+_batch: ContextVar[list[OutboxEmail] | None] = ContextVar("tuan_mail_batch", default=None)
+
+
 def send_email(recipient: str, subject: str, body: str) -> OutboxEmail:
-    """Keep the message and deliver it after the current unit of work commits."""
+    """Keep the message and deliver it after the current unit of work commits. Inside ``batch()`` the
+    message is inserted with the rest of the batch, in one flush, when the batch ends."""
     message = OutboxEmail(recipient=recipient, subject=str(subject), body=str(body))
     db.session.add(message)
+    pending = _batch.get()
+    if pending is not None:
+        pending.append(message)
+        return message
     db.session.flush()
-    jobs.enqueue(deliver, message.id, job_id=f"email-{message.id}", queue="email")
+    _deliver_later(message)
     return message
+
+
+@contextmanager
+def batch() -> Iterator[None]:
+    """Send many emails (telling every member of a group buy) with one INSERT round trip, not one each."""
+    if _batch.get() is not None:  # already batching: the outer batch flushes
+        yield
+        return
+    pending: list[OutboxEmail] = []
+    token = _batch.set(pending)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    db.session.flush()
+    for message in pending:
+        _deliver_later(message)
+
+
+def _deliver_later(message: OutboxEmail) -> None:
+    jobs.enqueue(deliver, message.id, job_id=f"email-{message.id}", queue="email")
 
 
 def deliver(outbox_id: int) -> bool:

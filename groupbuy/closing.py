@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from core import clock, jobs
+from core import clock, jobs, mail
 from core.extensions import db
 from groupbuy import demand, deposits, notices, pricing
 from groupbuy.allocation import Allocation, allocate
@@ -25,9 +25,9 @@ from groupbuy.deposits import reference
 from groupbuy.models import GroupBuy, GroupBuyStatus, Pledge, PledgeStatus
 from groupbuy.services import release_pledges
 from orders.models import Order, PurchaseOrder, PurchaseOrderLine
-from orders.services import LineSpec, create_order
+from orders.services import LineSpec, build_order
 from payments.models import Payment, PaymentPurpose, PaymentStatus
-from payments.services import create_payment, payments_for, payments_for_many, refund_deposit
+from payments.services import PaymentSpec, create_payments, payments_for, payments_for_many, refund_deposit
 from supplier.models import Offer, OfferStatus
 from supplier.offers import change_status, locked_offer
 
@@ -132,8 +132,9 @@ def _fail(offer: Offer, pledges: list[Pledge]) -> CloseResult:
     by_group_buy = defaultdict(list)
     for pledge in pledges:
         by_group_buy[pledge.group_buy_id].append(pledge)
-    for group_buy in group_buys:
-        notices.tell_failed(group_buy, by_group_buy[group_buy.id], refunded)
+    with mail.batch():
+        for group_buy in group_buys:
+            notices.tell_failed(group_buy, by_group_buy[group_buy.id], refunded)
     return CloseResult(offer.id, "failed")
 
 
@@ -154,6 +155,7 @@ def _succeed(offer: Offer, pledges: list[Pledge], allocation: Allocation) -> Clo
     regions: dict[tuple[int, int | None], str] = {}
     payments = _payments_by_pledge(pledges)
     cells: dict[demand.Key, demand.Delta] = defaultdict(demand.Delta)
+    made: list[tuple[Pledge, Order]] = []
     for pledge in pledges:
         units = allocation.quantities[pledge.id]
         group_buy = group_buys.get(pledge.group_buy_id) or pledge.group_buy
@@ -167,21 +169,18 @@ def _succeed(offer: Offer, pledges: list[Pledge], allocation: Allocation) -> Clo
         pledge.status, pledge.allocated_quantity = PledgeStatus.CONFIRMED, units
         cell.add(demand.committed(units, wholesale))
         deposit = deposits.settle_at_close(payments[pledge.id])
-        order = create_order(
+        order = build_order(
             user_id=pledge.user_id, community_id=group_buy.community_id, pickup_point_id=pledge.pickup_point_id,
             source=SOURCE, source_id=pledge.id, currency=offer.currency, deposit_amount=deposit,
             lines=[LineSpec(offer.variant_id, units, pricing.final_unit_price(group_buy, allocation.total, pledge),
                             wholesale)])
         deposits.refund_excess(payments[pledge.id], order.total_amount)
-        result.order_ids.append(order.id)
+        made.append((pledge, order))
         confirmed[group_buy.id].append((pledge, order))
         key = (group_buy.community_id, pledge.pickup_point_id)
         split[key] += units
         regions[key] = pledge.pickup_point.region if pledge.pickup_point else ""
-        if order.balance_amount > 0:
-            payment = create_payment(PaymentPurpose.BALANCE, reference(pledge), pledge.user, order.balance_amount,
-                                     order.currency, idempotency_key=f"balance-pledge-{pledge.id}")
-            result.balance_payment_ids.append(payment.id)
+    _insert_orders_and_balances(made, result)
     purchase_order = PurchaseOrder(
         offer_id=offer.id, supplier_id=offer.supplier_id, variant_id=offer.variant_id, quantity=allocation.total,
         cases=allocation.cases, unit_price=wholesale, currency=offer.currency,
@@ -195,6 +194,20 @@ def _succeed(offer: Offer, pledges: list[Pledge], allocation: Allocation) -> Clo
     if result.balance_payment_ids:
         jobs.enqueue("payments.jobs:charge_balances", list(result.balance_payment_ids),
                      job_id=f"charge-balances-offer-{offer.id}")
-    for group_buy in group_buys.values():
-        notices.tell_succeeded(group_buy, confirmed[group_buy.id], released[group_buy.id])
+    with mail.batch():
+        for group_buy in group_buys.values():
+            notices.tell_succeeded(group_buy, confirmed[group_buy.id], released[group_buy.id])
     return result
+
+
+def _insert_orders_and_balances(made: list[tuple[Pledge, Order]], result: CloseResult) -> None:
+    """The orders, then their balance payments, each kind in one flush (batched INSERTs): thousands of
+    pledges close in seconds, not one round trip per row."""
+    db.session.add_all(order for _pledge, order in made)
+    db.session.flush()
+    result.order_ids = [order.id for _pledge, order in made]
+    balances = create_payments([
+        PaymentSpec(PaymentPurpose.BALANCE, reference(pledge), pledge.user_id, order.balance_amount, order.currency,
+                    idempotency_key=f"balance-pledge-{pledge.id}")
+        for pledge, order in made if order.balance_amount > 0])
+    result.balance_payment_ids = [payment.id for payment in balances]

@@ -26,19 +26,26 @@ class LineSpec:
     wholesale_unit_price: int
 
 
-def create_order(*, user_id: int, community_id: int, pickup_point_id: int | None, source: str, source_id: int,
-                 currency: str, lines: Iterable[LineSpec], deposit_amount: int = 0) -> Order:
+def create_order(**values) -> Order:
+    """A CONFIRMED order (``build_order``) added and flushed. A second order for the same source raises the
+    database's IntegrityError (``orders(source, source_id)`` is unique) at this flush."""
+    order = build_order(**values)
+    db.session.add(order)
+    db.session.flush()
+    return order
+
+
+def build_order(*, user_id: int, community_id: int, pickup_point_id: int | None, source: str, source_id: int,
+                currency: str, lines: Iterable[LineSpec], deposit_amount: int = 0) -> Order:
     """A CONFIRMED order with its lines, its total the sum of the lines and its deposit never above the
-    total. The caller has checked the values; a second order for the same source raises the database's
-    IntegrityError (``orders(source, source_id)`` is unique) at this flush."""
+    total — not yet added to the session, so that a batch (closing thousands of pledges) inserts them
+    all in one flush. The caller has checked the values."""
     order = Order(user_id=user_id, community_id=community_id, pickup_point_id=pickup_point_id, source=source,
                   source_id=source_id, currency=currency,
                   lines=[OrderLine(variant_id=line.variant_id, quantity=line.quantity, unit_price=line.unit_price,
                                    wholesale_unit_price=line.wholesale_unit_price) for line in lines])
     order.total_amount = sum(line.quantity * line.unit_price for line in order.lines)
     order.deposit_amount = min(deposit_amount, order.total_amount)
-    db.session.add(order)
-    db.session.flush()
     return order
 
 
