@@ -72,6 +72,15 @@ def register_models() -> None:
     import shopkeeper.models  # noqa: F401
     import supplier.models  # noqa: F401
 
+    register_signal_receivers()
+
+
+def register_signal_receivers() -> None:
+    """Signal receivers connect on import: imported here, they listen wherever the app runs (a request,
+    a job in a worker, a command)."""
+    import groupbuy.fulfilment  # noqa: F401
+    import groupbuy.settlement  # noqa: F401
+
 
 def register_blueprints(app: Flask) -> None:
     from accounts import api as accounts_api

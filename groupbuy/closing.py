@@ -24,14 +24,13 @@ from groupbuy.allocation import Allocation, allocate
 from groupbuy.deposits import reference
 from groupbuy.models import GroupBuy, GroupBuyStatus, Pledge, PledgeStatus
 from groupbuy.services import release_pledges
-from orders.models import Order, PurchaseOrder, PurchaseOrderLine
+from groupbuy.settlement import SOURCE
+from orders.models import Order, OrderStatus, PurchaseOrder, PurchaseOrderLine
 from orders.services import LineSpec, build_order
 from payments.models import Payment, PaymentPurpose, PaymentStatus
 from payments.services import PaymentSpec, create_payments, payments_for, payments_for_many, refund_deposit
 from supplier.models import Offer, OfferStatus
 from supplier.offers import change_status, locked_offer
-
-SOURCE = "groupbuy"  #: ``Order.source`` of an order made from a pledge
 
 
 @dataclass
@@ -203,6 +202,8 @@ def _succeed(offer: Offer, pledges: list[Pledge], allocation: Allocation) -> Clo
 def _insert_orders_and_balances(made: list[tuple[Pledge, Order]], result: CloseResult) -> None:
     """The orders, then their balance payments, each kind in one flush (batched INSERTs): thousands of
     pledges close in seconds, not one round trip per row."""
+    for _pledge, order in made:
+        order.status = OrderStatus.PAID if order.balance_amount == 0 else OrderStatus.CONFIRMED
     db.session.add_all(order for _pledge, order in made)
     db.session.flush()
     result.order_ids = [order.id for _pledge, order in made]

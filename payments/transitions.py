@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
+from blinker import Namespace
 from flask import current_app
 
 from core import clock
@@ -28,6 +29,11 @@ RANK = {
 FINAL = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.CANCELLED})
 #: the member must pay on-session: a balance in one of these is in dunning
 NEEDS_MEMBER = frozenset({PaymentStatus.REQUIRES_ACTION, PaymentStatus.FAILED})
+
+_signals = Namespace()
+#: sent (with ``payment=``) in the unit of work where a payment becomes SUCCEEDED, whoever said so (our
+#: call, a webhook, the shopkeeper confirming cash): the packages above settle what it paid for
+payment_succeeded = _signals.signal("payment-succeeded")
 
 
 def record(payment: Payment, result: GatewayResult, *, from_event: bool = False) -> bool:
@@ -52,6 +58,7 @@ def record(payment: Payment, result: GatewayResult, *, from_event: bool = False)
         payment.failure_code = payment.failure_message = None
         if payment.purpose == PaymentPurpose.DEPOSIT and result.payment_method_id:
             _save_card(payment, result.payment_method_id)
+        payment_succeeded.send(payment, payment=payment)
     if (moved and payment.status in NEEDS_MEMBER and payment.purpose == PaymentPurpose.BALANCE
             and payment.action_due_at is None):
         payment.action_due_at = clock.now() + timedelta(hours=current_app.config["PAYMENT_GRACE_HOURS"])
