@@ -188,6 +188,8 @@ def seed_demo(members: int = 300, seed: int = 42) -> dict:
                                    body="The Xuhui clubhouse — two minutes from exit 3. See you there!"))
     db.session.flush()
     _seed_group_buy(staff, owners["lin"], communities[0], memberships[communities[0].id], rng)
+    _seed_delivered_group_buy(staff, [(owners[key], community, memberships[community.id])
+                                      for key, community in (("lin", communities[0]), ("zhou", communities[-1]))], rng)
     return {"operator": operator.email, "supplier": staff.email, "shopkeepers": [o.email for o in owners.values()],
             "member": member.email, "invites": [f"demo-{c.slug}" for c in communities]}
 
@@ -216,6 +218,54 @@ def _seed_group_buy(staff: User, shopkeeper: User, community: Community, members
         pledge(membership.user, group_buy.id, quantity=rng.choice([1, 1, 2, 2, 3]),
                pickup_point_id=membership.pickup_point_id or community.pickup_points[0].id,
                tolerance=rng.choice([0, 0, 1, 2]))
+
+
+def _seed_delivered_group_buy(staff: User, runs: list[tuple[User, Community, list[Membership]]],
+                              rng: random.Random) -> None:
+    """Last week's blueberries, pooled across two communities: closed and ordered, confirmed and shipped by
+    the supplier, received and opened for pickup by the shopkeepers, some already collected — made through
+    the services the pages use, at the moments they would have happened (the clock is set back for each)."""
+    from groupbuy import fulfilment
+    from groupbuy.closing import close_offer
+    from groupbuy.models import MarginKind
+    from groupbuy.pledges import pledge
+    from groupbuy.services import create_group_buy
+    from orders.fulfilment import confirm_purchase_order, ship_purchase_order
+    from supplier.offers import create_offer, publish_offer
+
+    now = clock.now()
+    start = now - timedelta(days=8)
+    blueberries = db.session.execute(sa.select(Variant).where(Variant.sku == "SV-002")).scalar_one()
+    with clock.frozen(start):  # the clock is put back as it was afterwards
+        offer = create_offer(staff, blueberries.id, moq=24, capacity=None, opens_at=start,
+                             closes_at=start + timedelta(days=5), tiers=[(1, 4200), (36, 3900), (72, 3600)])
+        publish_offer(staff, offer.id)
+        group_buys = []
+        for shopkeeper, community, members in runs:
+            group_buy = create_group_buy(
+                shopkeeper, community, offer_id=offer.id, title="Yunnan blueberries",
+                margin_kind=MarginKind.FIXED, margin="8.00", deadline=offer.closes_at,
+                pickup_point_ids=[point.id for point in community.pickup_points], deposit_percent=0,
+                description="Picked and flown in the same week.")
+            db.session.flush()
+            group_buys.append((shopkeeper, community, group_buy))
+            for membership in rng.sample(members, min(14, len(members))):
+                pledge(membership.user, group_buy.id, quantity=rng.choice([2, 3, 4, 6]),
+                       pickup_point_id=membership.pickup_point_id or community.pickup_points[0].id,
+                       tolerance=rng.choice([0, 2, 4]))
+        clock.freeze(offer.closes_at + timedelta(minutes=1))
+        purchase_order_id = close_offer(offer.id).purchase_order_id
+        clock.freeze(start + timedelta(days=6))
+        confirm_purchase_order(staff, purchase_order_id)
+        ship_purchase_order(staff, purchase_order_id)
+        clock.freeze(now - timedelta(hours=20))
+        for shopkeeper, community, group_buy in group_buys:
+            fulfilment.receive(shopkeeper, group_buy.id, community)
+            fulfilment.mark_ready(shopkeeper, group_buy.id, community)
+        clock.freeze(now - timedelta(hours=2))
+        for shopkeeper, community, group_buy in group_buys:
+            for order in fulfilment.group_buy_orders(group_buy)[::3]:
+                fulfilment.mark_picked_up(shopkeeper, group_buy.id, order.id, community)
 
 
 def demo_exists() -> bool:
