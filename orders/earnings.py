@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from accounts.models import User
 from core.extensions import db
+from core.paging import Page
 from orders.models import EarningsEntry, Order, OrderLine
 from shopkeeper.models import Community, Membership, MembershipRole
 from supplier.models import Product, Supplier, Variant
@@ -96,26 +97,6 @@ class Total:
     month: str | None = None
 
 
-@dataclass
-class EntryPage:
-    items: list[EntryRow]
-    page: int
-    per_page: int
-    has_next: bool
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
-
-
 def _entry_select() -> sa.Select:
     return (sa.select(EarningsEntry.id, EarningsEntry.created_at, EarningsEntry.kind, EarningsEntry.community_id,
                       Community.name.label("community_name"), EarningsEntry.supplier_id,
@@ -145,14 +126,14 @@ def _scope(query: sa.Select, *, community_ids: Iterable[int] = (), supplier_ids:
 
 
 def entry_page(*, community_ids: Iterable[int] = (), supplier_ids: Iterable[int] = (), page: int = 1,
-               per_page: int = PER_PAGE) -> EntryPage:
+               per_page: int = PER_PAGE) -> Page[EntryRow]:
     """One page of the entries of these communities (or suppliers), newest first; the community index
     ``(community_id, created_at)`` (or the supplier's) serves it."""
     page = min(max(1, int(page)), PAGE_MAX)
     per_page = min(max(1, int(per_page)), PER_PAGE_MAX)
     rows = db.session.execute(_scope(_entry_select(), community_ids=community_ids, supplier_ids=supplier_ids)
                               .order_by(*NEWEST_FIRST).limit(per_page + 1).offset((page - 1) * per_page)).all()
-    return EntryPage([EntryRow(**row._mapping) for row in rows[:per_page]], page, per_page, len(rows) > per_page)
+    return Page([EntryRow(**row._mapping) for row in rows[:per_page]], page, per_page, len(rows) > per_page)
 
 
 def _month(column):

@@ -4,7 +4,6 @@ tags, the private note, and the member's own choices. Queries stay index-friendl
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -14,6 +13,7 @@ from accounts.models import User
 from core.db import is_postgres
 from core.errors import DomainError, NotFound
 from core.extensions import db
+from core.paging import Page
 from shopkeeper.access import require_member, require_shopkeeper
 from shopkeeper.models import Community, Membership, MemberTag
 from shopkeeper.services import active_pickup_point
@@ -27,26 +27,6 @@ PAGE_MAX = 100_000
 COUNT_CAP = 10_000
 NOTE_MAX = 5000
 NEWEST_FIRST = (Membership.joined_at.desc(), Membership.id.desc())
-
-
-@dataclass(frozen=True)
-class MemberPage:
-    items: list[Membership]  #: with ``user`` and ``tags`` loaded
-    page: int
-    per_page: int
-    has_next: bool
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 def _like_pattern(text: str) -> str:
@@ -77,7 +57,7 @@ def matching(query: sa.Select, community_id: int, *, q: str | None = None, tag_i
 
 
 def member_page(community_id: int, *, q: str | None = None, tag_ids: Iterable[int] = (),
-                pickup_point_id: int | None = None, page: int = 1, per_page: int = 50) -> MemberPage:
+                pickup_point_id: int | None = None, page: int = 1, per_page: int = 50) -> Page[Membership]:
     """One page of a community's members, newest first, with whether a next page exists.
 
     Two cheap steps: the page's ids walk the (community_id, joined_at, id) index backwards with
@@ -95,7 +75,7 @@ def member_page(community_id: int, *, q: str | None = None, tag_ids: Iterable[in
         sa.select(Membership).where(Membership.id.in_(ids)).order_by(*NEWEST_FIRST)
         .options(joinedload(Membership.user), selectinload(Membership.tags))
     ).unique().scalars()) if ids else []
-    return MemberPage(items, page, per_page, has_next)
+    return Page(items, page, per_page, has_next)
 
 
 def count_members(community_id: int, *, q: str | None = None, tag_ids: Iterable[int] = (),
