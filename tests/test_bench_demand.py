@@ -7,21 +7,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
-import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def server_url() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgresql"):
-        if os.environ.get("TUAN_REQUIRE_SERVICES"):
-            pytest.fail("DATABASE_URL (PostgreSQL) is required for the bench test in CI")
-        pytest.skip("bench/demand.py measures PostgreSQL: DATABASE_URL is not a PostgreSQL URL")
-    return url
+from tests.bench_helpers import ROOT, server_url_fixture  # noqa: F401
 
 
 def _figures(output: str) -> dict[str, str]:
