@@ -52,7 +52,7 @@ def allocate(case_pack: int, pledges: Iterable[tuple[int, int, int]]) -> Allocat
     if shortfall > 0:
         _hand_out(given, [(pledge_id, tolerance) for pledge_id, _q, tolerance in pledges], shortfall)
     elif shortfall < 0:
-        _take_back(given, [pledge_id for pledge_id, _q, _t in reversed(pledges)], -shortfall)
+        take_back(given, [pledge_id for pledge_id, _q, _t in reversed(pledges)], -shortfall)
     return Allocation(cases=cases, case_pack=case_pack, quantities=given)
 
 
@@ -67,7 +67,7 @@ def _hand_out(given: dict[int, int], tolerances: Sequence[tuple[int, int]], unit
                 units -= 1
 
 
-def _take_back(given: dict[int, int], latest_first: Sequence[int], units: int) -> None:
+def take_back(given: dict[int, int], latest_first: Sequence[int], units: int) -> None:
     """One unit at a time, latest pledge first, round after round, never below zero."""
     while units:
         for pledge_id in latest_first:

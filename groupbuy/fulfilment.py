@@ -18,10 +18,10 @@ from core import clock, notify
 from core.errors import Conflict, NotFound
 from core.extensions import db
 from core.money import Money
-from groupbuy.allocation import _take_back
+from groupbuy.allocation import take_back
 from groupbuy.closing import SOURCE, reference
 from groupbuy.models import GroupBuy, GroupBuyStatus, Pledge
-from groupbuy.notices import _shopkeepers
+from groupbuy.notices import shopkeepers_of
 from groupbuy.services import managed_group_buy
 from orders import fulfilment
 from orders.earnings import credit_order
@@ -72,14 +72,14 @@ def _succeeded_group_buys(offer_id: int) -> list[GroupBuy]:
 
 def _tell_confirmed(purchase_order: PurchaseOrder, **_extra) -> None:
     for group_buy in _succeeded_group_buys(purchase_order.offer_id):
-        for user in _shopkeepers(group_buy):
+        for user in shopkeepers_of(group_buy):
             notify.tell(user, "po_confirmed", key=f"gb-{group_buy.id}-po-confirmed", link=fulfilment_link(group_buy),
                         title=group_buy.title)
 
 
 def _tell_shipped(purchase_order: PurchaseOrder, **_extra) -> None:
     for group_buy in _succeeded_group_buys(purchase_order.offer_id):
-        for user in _shopkeepers(group_buy):
+        for user in shopkeepers_of(group_buy):
             notify.tell(user, "po_shipped", key=f"gb-{group_buy.id}-shipped", link=fulfilment_link(group_buy),
                         title=group_buy.title)
         for order in group_buy_orders(group_buy):
@@ -161,7 +161,7 @@ def _settle_shortfall(group_buy: GroupBuy, line: PurchaseOrderLine) -> dict[int,
     orders = [order for order in group_buy_orders(group_buy) if order.pickup_point_id == line.pickup_point_id]
     left = {order.id: order.lines[0].delivered_quantity for order in orders}
     before = dict(left)
-    _take_back(left, [order.id for order in reversed(orders)], max(0, sum(left.values()) - line.received_quantity))
+    take_back(left, [order.id for order in reversed(orders)], max(0, sum(left.values()) - line.received_quantity))
     short = {}
     for order in orders:
         units = before[order.id] - left[order.id]

@@ -25,7 +25,7 @@ from groupbuy import demand
 from groupbuy.closing import SOURCE
 from groupbuy.deposits import reference
 from groupbuy.models import GroupBuy, Pledge, PledgeStatus
-from groupbuy.notices import _shopkeepers
+from groupbuy.notices import shopkeepers_of
 from orders.models import OrderStatus, PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
 from orders.services import order_for
 from payments.models import Payment, PaymentPurpose, PaymentStatus
@@ -125,6 +125,6 @@ def _tell(group_buy: GroupBuy, pledge: Pledge, units: int, counted_out: bool) ->
     notify.tell(pledge.user, "order_lapsed", key=f"pledge-{pledge.id}-lapsed", link=link, title=group_buy.title,
                 n=units)
     kind = "order_lapsed_shop" if counted_out else "order_lapsed_shop_kept"
-    for user in _shopkeepers(group_buy):
+    for user in shopkeepers_of(group_buy):
         notify.tell(user, kind, key=f"pledge-{pledge.id}-lapsed", link=f"{link}/payments", title=group_buy.title,
                     n=units, member=pledge.user.display_name)

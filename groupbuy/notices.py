@@ -22,7 +22,7 @@ def _amount(amount: int, currency: str, user: User) -> str:
     return Money(amount, currency).format(user.locale or "en")
 
 
-def _shopkeepers(group_buy: GroupBuy) -> list[User]:
+def shopkeepers_of(group_buy: GroupBuy) -> list[User]:
     return list(db.session.execute(
         sa.select(User).join(Membership, Membership.user_id == User.id)
         .where(Membership.community_id == group_buy.community_id, Membership.role == MembershipRole.SHOPKEEPER)
@@ -42,7 +42,7 @@ def tell_failed(group_buy: GroupBuy, released: Iterable[Pledge], refunded: set[i
             if pledge.id in refunded:
                 body = "\n\n".join([body, _("Your deposit is being refunded.")])
             send_email(user.email, _("Not enough pledges: %(title)s", title=group_buy.title), body)
-    for user in _shopkeepers(group_buy):
+    for user in shopkeepers_of(group_buy):
         with force_locale(user.locale or "en"):
             send_email(user.email, _("Not enough pledges: %(title)s", title=group_buy.title),
                        _("The offer behind “%(title)s” closed below its minimum order. %(n)s pledges in your "
@@ -70,7 +70,7 @@ def tell_succeeded(group_buy: GroupBuy, confirmed: Iterable[tuple[Pledge, Order]
             send_email(user.email, _("It's on: %(title)s", title=group_buy.title), _(
                 "The group buy “%(title)s” goes ahead, but your units did not fill a whole case, so your "
                 "pledge was released and you pay nothing.", title=group_buy.title))
-    for user in _shopkeepers(group_buy):
+    for user in shopkeepers_of(group_buy):
         with force_locale(user.locale or "en"):
             send_email(user.email, _("It's on: %(title)s", title=group_buy.title), _(
                 "The offer behind “%(title)s” reached its minimum order: %(n)s orders in your community are "
