@@ -17,6 +17,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
@@ -48,8 +50,9 @@ class Filters:
     currency: str | None = None
 
 
-@dataclass(frozen=True)
-class Sums:
+class Sums(NamedTuple):
+    """One row's sums, as the database adds them up (a tuple: thousands are made per answer)."""
+
     pending_quantity: int = 0
     pending_pledges: int = 0
     pending_value: int = 0  #: pending units at each offer's current wholesale tier price
@@ -204,10 +207,19 @@ NO_REGION = "(none)"
 def _sums(filters: Filters, source: Callable[[Filters], sa.Select]) -> list:
     """One statement: the source's rows priced at their offer's current tier, summed by offer, by
     community and by region, each per currency — (dimension, key, label, currency, sums) rows."""
+    statement = _sums_statement(filters, source, db.session.get_bind().dialect.name)
+    return [(dimension, key, label, currency, Sums(*sums))
+            for dimension, key, label, currency, *sums in db.session.execute(statement)]
+
+
+@lru_cache(maxsize=256)
+def _sums_statement(filters: Filters, source: Callable[[Filters], sa.Select], dialect: str) -> sa.CompoundSelect:
+    """The statement for ``_sums``, built once per set of filters: it holds no state, and building it
+    costs more than SQLAlchemy's compiled cache saves."""
     rows = source(filters).cte("demand_rows")
     priced = (sa.select(Offer.id.label("offer_id"), Offer.currency.label("currency"), current_price().label("price"))
               .where(*offer_conditions(filters)).cte("priced"))
-    if db.session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         priced = priced.prefix_with("MATERIALIZED")  # price each offer once, not once per row
     joined = (sa.select(rows, priced.c.currency, (rows.c.pending_quantity * priced.c.price).label("pending_value"))
               .join(priced, priced.c.offer_id == rows.c.offer_id).cte("priced_rows"))
@@ -216,14 +228,12 @@ def _sums(filters: Filters, source: Callable[[Filters], sa.Select]) -> list:
         named = () if label is None else (label,)
         return (sa.select(sa.literal_column(f"'{dimension}'"), sa.cast(key, sa.String),
                           sa.literal_column("''") if label is None else label, joined.c.currency,
-                          *(sa.func.sum(joined.c[name]) for name in SUMS))
+                          *(sa.func.coalesce(sa.func.sum(joined.c[name]), 0) for name in SUMS))
                 .group_by(key, *named, joined.c.currency))
 
     named = by("community", joined.c.community_id, sa.func.coalesce(communities.c.name, "")).outerjoin(
         communities, communities.c.id == joined.c.community_id)
-    query = sa.union_all(by("offer", joined.c.offer_id), named, by("region", joined.c.region))
-    return [(dimension, key, label, currency, Sums(*(int(value or 0) for value in sums)))
-            for dimension, key, label, currency, *sums in db.session.execute(query)]
+    return sa.union_all(by("offer", joined.c.offer_id), named, by("region", joined.c.region))
 
 
 def _offer_facts(filters: Filters, offer_ids: set[int]) -> dict[int, sa.Row]:
