@@ -236,25 +236,56 @@ def _sums_statement(filters: Filters, source: Callable[[Filters], sa.Select], di
     return sa.union_all(by("offer", joined.c.offer_id), named, by("region", joined.c.region))
 
 
-def _offer_facts(filters: Filters, offer_ids: set[int]) -> dict[int, sa.Row]:
-    """What the dashboard shows of each offer with demand, and of every open offer the filters keep (the
+@dataclass(frozen=True)
+class OfferFacts:
+    """What the dashboard shows of one offer."""
+
+    id: int
+    currency: str
+    status: OfferStatus
+    closes_at: datetime
+    pledged_quantity: int
+    moq: int
+    variant_id: int
+    variant: str
+    product_id: int
+    product: str
+    tiers: tuple[tuple[int, int], ...]  #: (threshold, wholesale unit price), lowest threshold first
+
+    @property
+    def price(self) -> int:
+        """The wholesale unit price at the pooled total now (as ``Offer.price_for``; 0 with no tiers)."""
+        reached = [price for threshold, price in self.tiers if threshold <= self.pledged_quantity]
+        return reached[-1] if reached else (self.tiers[0][1] if self.tiers else 0)
+
+
+def _offer_facts(filters: Filters, offer_ids: set[int]) -> dict[int, OfferFacts]:
+    """Each offer with demand and every open offer the filters keep, with its tiers — one statement (the
     supplier's offers are read whole and sorted here: an IN list of ids costs more than the rows)."""
     query = (sa.select(Offer.id, Offer.currency, Offer.status, Offer.closes_at, Offer.pledged_quantity, Offer.moq,
-                       current_price().label("price"), Variant.id.label("variant_id"), Variant.name.label("variant"),
-                       Product.id.label("product_id"), Product.name.label("product"))
+                       Variant.id, Variant.name, Product.id, Product.name, PriceTier.min_quantity,
+                       PriceTier.unit_price)
              .join(Variant, Variant.id == Offer.variant_id).join(Product, Product.id == Variant.product_id)
-             .where(*offer_conditions(filters)))
-    return {row.id: row for row in db.session.execute(query) if row.id in offer_ids or row.status == OfferStatus.OPEN}
+             .outerjoin(PriceTier, PriceTier.offer_id == Offer.id)
+             .where(*offer_conditions(filters)).order_by(Offer.id, PriceTier.min_quantity))
+    rows: dict[int, list] = {}
+    tiers: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for *offer, threshold, price in db.session.execute(query):
+        rows.setdefault(offer[0], offer)
+        if threshold is not None:
+            tiers[offer[0]].append((threshold, price))
+    return {offer_id: OfferFacts(*offer, tiers=tuple(tiers[offer_id])) for offer_id, offer in rows.items()
+            if offer_id in offer_ids or offer[2] == OfferStatus.OPEN}
 
 
-def _offer_keys(offer: sa.Row) -> dict[str, tuple[str, str]]:
+def _offer_keys(offer: OfferFacts) -> dict[str, tuple[str, str]]:
     """The (key, label) of an offer's demand in the dimensions that belong to the offer."""
     week = week_of(offer.closes_at)
     return {"product": (str(offer.product_id), offer.product),
             "variant": (str(offer.variant_id), f"{offer.product} · {offer.variant}"), "week": (week, week)}
 
 
-def fold(sums: list, offers: dict[int, sa.Row]) -> dict[str, list[Total]]:
+def fold(sums: list, offers: dict[int, OfferFacts]) -> dict[str, list[Total]]:
     """Each dimension's rows: product, variant and week folded from the per-offer sums, community and
     region as summed; biggest first (weeks in order)."""
     found: dict[str, dict[tuple[str, str], Total]] = {dimension: {} for dimension in DIMENSIONS}
@@ -282,19 +313,8 @@ def _biggest_first(total: Total) -> tuple:
     return -total.pending_value - total.committed_value, total.currency, total.label, total.key
 
 
-def _open_tiers(filters: Filters) -> dict[int, list[tuple[int, int]]]:
-    """The price tiers of the open offers the filters keep, lowest threshold first."""
-    tiers: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for offer_id, threshold, price in db.session.execute(
-            sa.select(PriceTier.offer_id, PriceTier.min_quantity, PriceTier.unit_price)
-            .join(Offer, Offer.id == PriceTier.offer_id)
-            .where(*offer_conditions(filters), Offer.status == OfferStatus.OPEN)
-            .order_by(PriceTier.offer_id, PriceTier.min_quantity)):
-        tiers[offer_id].append((threshold, price))
-    return tiers
-
-
-def _open_offer(offer: sa.Row, tiers: list[tuple[int, int]], pending_here: int) -> OpenOffer:
+def _open_offer(offer: OfferFacts, pending_here: int) -> OpenOffer:
+    tiers = offer.tiers
     pooled = offer.pledged_quantity
     # the tier after the one reached (at 0 units the first applies, so the next is the second): Offer.next_tier
     reached = max(pooled, tiers[0][0]) if tiers else pooled
@@ -308,13 +328,13 @@ def _open_offer(offer: sa.Row, tiers: list[tuple[int, int]], pending_here: int) 
                      moq=offer.moq, to_moq=max(0, offer.moq - pooled), closes_at=offer.closes_at)
 
 
-def open_offers(sums: list, offers: dict[int, sa.Row], tiers: dict[int, list[tuple[int, int]]]) -> list[OpenOffer]:
+def open_offers(sums: list, offers: dict[int, OfferFacts]) -> list[OpenOffer]:
     """Every open offer the filters keep, closing soonest first."""
     pending = {int(key): amounts.pending_quantity for dimension, key, _label, _currency, amounts in sums
                if dimension == "offer"}
     shown = sorted((offer for offer in offers.values() if offer.status == OfferStatus.OPEN),
                    key=lambda offer: (offer.closes_at, offer.id))
-    return [_open_offer(offer, tiers[offer.id], pending.get(offer.id, 0)) for offer in shown]
+    return [_open_offer(offer, pending.get(offer.id, 0)) for offer in shown]
 
 
 def dashboard(filters: Filters, source: Callable[[Filters], sa.Select] = rollup_source) -> Dashboard:
@@ -323,7 +343,7 @@ def dashboard(filters: Filters, source: Callable[[Filters], sa.Select] = rollup_
     sums = _sums(filters, source)
     offers = _offer_facts(filters, {int(key) for dimension, key, *_rest in sums if dimension == "offer"})
     return Dashboard(filters=filters, totals=fold(sums, offers),
-                     open_offers=open_offers(sums, offers, _open_tiers(filters)))
+                     open_offers=open_offers(sums, offers))
 
 
 def options(supplier_id: int) -> dict[str, list[tuple[str, str]]]:
