@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from core import clock, jobs
 from core.db import commit
 from core.extensions import db
-from groupbuy import closing, lapses
+from groupbuy import closing, lapses, settlement
 from payments.jobs import expire_overdue_payments
 from supplier.models import Offer, OfferStatus
 
@@ -74,5 +74,13 @@ def expire_overdue_balances() -> dict[int, str]:
     """The dunning sweeper: cancel every balance whose grace period is over
     (``payments.jobs.expire_overdue_payments``), then drop each pledge whose balance lapsed
     (``lapses.drop_pledge``), each in its own unit of work. Returns each pledge's outcome ("dropped",
-    "kept" when there was nothing to drop after all, "error": logged, rolled back, left for the next run)."""
-    return _each(lapses.lapsed_pledge_ids(expire_overdue_payments()), _drop, "dropping pledge")
+    "kept" when there was nothing to drop after all, "error": logged, rolled back, left for the next run).
+    Then it reminds the members whose grace period ends within a day (``settlement.remind_due_balances``)."""
+    outcomes = _each(lapses.lapsed_pledge_ids(expire_overdue_payments()), _drop, "dropping pledge")
+    try:
+        settlement.remind_due_balances()  # those still within their grace period, on its last day
+        commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("reminding members of balances due failed")
+    return outcomes

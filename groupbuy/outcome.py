@@ -16,8 +16,10 @@ from groupbuy.models import GroupBuy, Pledge, PledgeStatus
 from groupbuy.services import visible_group_buy
 from orders.models import Order
 from orders.services import order_for, orders_for
+from payments.dunning import is_overdue
 from payments.models import Payment, PaymentPurpose, PaymentStatus
 from payments.services import payments_for
+from payments.transitions import NEEDS_MEMBER
 from shopkeeper.models import Community, MembershipRole
 
 #: a balance payment's status as the shopkeeper reads it
@@ -35,6 +37,16 @@ class MyOutcome:
     pledge: Pledge
     order: Order | None  #: None when the pledge was released
     deposit: int  #: what was taken as a deposit (refunded when released)
+    balance: Payment | None = None  #: the order's balance payment, if anything was left to pay
+
+    @property
+    def balance_to_pay(self) -> Payment | None:
+        """The balance when it waits for its member (dunning: declined, or their bank wants them), within
+        its grace period: the page offers the pay link."""
+        balance = self.balance
+        if balance is None or balance.status not in NEEDS_MEMBER or is_overdue(balance):
+            return None
+        return balance
 
     @property
     def confirmed(self) -> bool:
@@ -60,7 +72,7 @@ def my_outcome(user: User, group_buy: GroupBuy) -> MyOutcome | None:
     if pledge is None:
         return None
     order = order_for(SOURCE, pledge.id) if pledge.status == PledgeStatus.CONFIRMED else None
-    return MyOutcome(pledge, order, deposit_paid(pledge))
+    return MyOutcome(pledge, order, deposit_paid(pledge), _balance(pledge.id) if order is not None else None)
 
 
 def _balance(pledge_id: int) -> Payment | None:

@@ -11,7 +11,7 @@ from core.forms import form_error, invalid_form
 from groupbuy import deposits, lapses, outcome, pledges, pricing, services
 from groupbuy.forms import GroupBuyForm, NewGroupBuyForm, PledgeForm
 from groupbuy.models import GroupBuyStatus
-from payments.dunning import pay_url
+from payments.dunning import failure_reason, pay_token, pay_url
 from shopkeeper.access import get_community, require_member, require_shopkeeper
 from shopkeeper.forms import show_form
 from shopkeeper.links import community_home_url
@@ -25,7 +25,7 @@ CLOSED = frozenset({GroupBuyStatus.SUCCEEDED, GroupBuyStatus.FAILED})
 
 @bp.context_processor
 def _links():
-    return {"community_home_url": community_home_url}
+    return {"community_home_url": community_home_url, "failure_reason": failure_reason, "pay_token": pay_token}
 
 
 @bp.get("/c/<slug>/group-buys")

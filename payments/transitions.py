@@ -34,6 +34,9 @@ _signals = Namespace()
 #: sent (with ``payment=``) in the unit of work where a payment becomes SUCCEEDED, whoever said so (our
 #: call, a webhook, the shopkeeper confirming cash): the packages above settle what it paid for
 payment_succeeded = _signals.signal("payment-succeeded")
+#: sent (with ``payment=``) when a balance starts dunning: declined, or its card holder must confirm it
+#: (``action_due_at`` is set): the packages above tell the member, with the pay link
+payment_needs_member = _signals.signal("payment-needs-member")
 
 
 def record(payment: Payment, result: GatewayResult, *, from_event: bool = False) -> bool:
@@ -62,6 +65,8 @@ def record(payment: Payment, result: GatewayResult, *, from_event: bool = False)
     if (moved and payment.status in NEEDS_MEMBER and payment.purpose == PaymentPurpose.BALANCE
             and payment.action_due_at is None):
         payment.action_due_at = clock.now() + timedelta(hours=current_app.config["PAYMENT_GRACE_HOURS"])
+        db.session.flush()
+        payment_needs_member.send(payment, payment=payment)
     db.session.flush()
     return moved
 
