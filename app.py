@@ -67,6 +67,7 @@ def register_models() -> None:
     import core.mail  # noqa: F401
     import core.notify  # noqa: F401
     import groupbuy.models  # noqa: F401
+    import launches.models  # noqa: F401
     import orders.models  # noqa: F401
     import payments.models  # noqa: F401
     import shopkeeper.models  # noqa: F401
