@@ -130,3 +130,23 @@ def mark_all_read(user_id: int) -> int:
         Notification.user_id == user_id, Notification.read_at.is_(None)).values(read_at=clock.now()))
     return result.rowcount or 0
 
+
+
+def notify_many(user_ids: list[int], kind: str, *, key: str, link: str = "", **params) -> list[int]:
+    """Tell many users the same thing in the app in one INSERT … ON CONFLICT (user_id, key) DO NOTHING:
+    a rerun, or a user already told, adds nothing. Returns the ids of the users told now."""
+    if kind not in _KINDS:
+        raise LookupError(f"notification kind {kind!r} is not registered")
+    if not user_ids:
+        return []
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    now = clock.now()
+    rows = [{"user_id": user_id, "kind": kind, "key": key[:120], "link": link[:300], "params": params,
+             "created_at": now, "updated_at": now} for user_id in user_ids]
+    statement = (insert(Notification).values(rows).on_conflict_do_nothing(index_elements=["user_id", "key"])
+                 .returning(Notification.user_id))
+    return list(db.session.execute(statement).scalars())

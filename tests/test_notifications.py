@@ -154,3 +154,14 @@ def test_fulfilment_notifications_read_in_chinese_for_a_chinese_reader(client):
     client.post("/logout")
     page = login_as(client, ana).get("/notifications").get_data(as_text=True)
     assert '<html lang="zh-Hans">' in page and "Lychees from Hainan" in page
+
+
+def test_notifying_many_at_once_tells_each_user_once_however_often_it_runs(app):
+    users = [make_user() for _ in range(3)]
+    told = notify.notify_many([u.id for u in users[:2]], "test_shipped", key="many-1", link="/c/x")
+    assert sorted(told) == sorted(u.id for u in users[:2])
+    again = notify.notify_many([u.id for u in users], "test_shipped", key="many-1", link="/c/x")
+    db.session.commit()
+    assert again == [users[2].id]
+    assert count(Notification, Notification.key == "many-1") == 3
+    assert count(OutboxEmail) == 0
