@@ -374,6 +374,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--units", type=int, default=100, help="units per drop (%(default)s)")
     parser.add_argument("--latency-ms", type=float, default=100.0,
                         help="added to each round trip to PostgreSQL in the second set of runs; 0: no second set")
+    parser.add_argument("--latency-only", action="store_true", help="only the runs through the latency proxy")
     parser.add_argument("--quick", action="store_true", help="1 run of 50 buyers for 5 units, no latency runs")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (%(default)s)")
     parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker (%(default)s)")
@@ -412,7 +413,8 @@ def _run(args, url: sa.URL) -> int:
     print(f"seeded {args.buyers:,} buyers with tokens in {time.perf_counter() - started:.1f} s "
           f"(database {url.database}); gunicorn -k {args.worker_class} -w {args.workers} --threads {args.threads}; "
           f"{args.runs} runs of {args.buyers:,} buyers for {args.units} units", flush=True)
-    settings = [("direct", 0.0)] + ([(f"+{args.latency_ms:g}ms", args.latency_ms)] if args.latency_ms else [])
+    settings = [] if args.latency_only and args.latency_ms else [("direct", 0.0)]
+    settings += [(f"+{args.latency_ms:g}ms", args.latency_ms)] if args.latency_ms else []
     runs: list[Run] = []
     for label, latency in settings:
         proxy = gunicorn = None
@@ -436,6 +438,7 @@ def _run(args, url: sa.URL) -> int:
     print()
     for label, _latency in settings:
         summary(runs, label)
+    print("load average: {:.1f} {:.1f} {:.1f} on {} cores".format(*os.getloadavg(), os.cpu_count()))
     return 0 if all(run.correct for run in runs) else 1
 
 
