@@ -1,0 +1,107 @@
+"""A launch's units — ``launches.stock``, ``sold`` and ``held`` — and each member's units against the
+per-member limit (``launch_allowances.units``): moved only here, each by one conditional UPDATE, so no
+concurrency can oversell (``sold + held <= stock``) nor take a member past the limit.
+
+Lock order, the same in every transaction: a hold or waitlist row first, then the member's allowance,
+then the launch. The launch's row is the hot one, so it is locked last and held for the shortest time.
+Nothing here commits; the row locks last until the caller's unit of work ends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from core.extensions import db
+from launches.models import Allowance, Launch, LaunchStatus
+
+
+@dataclass(frozen=True)
+class Counts:
+    stock: int
+    sold: int
+    held: int
+
+    @property
+    def available(self) -> int:
+        return max(self.stock - self.sold - self.held, 0)
+
+
+def counts(launch_id: int) -> Counts | None:
+    """The launch's numbers as the database has them now: one read by primary key, no lock."""
+    row = db.session.execute(sa.select(Launch.stock, Launch.sold, Launch.held).where(Launch.id == launch_id)).first()
+    return None if row is None else Counts(*row)
+
+
+def _forget(launch_id: int) -> None:
+    """The UPDATEs bypass the session: a launch already loaded reads its numbers again when next asked."""
+    loaded = db.session.identity_map.get(db.session.identity_key(Launch, launch_id))
+    if loaded is not None:
+        db.session.expire(loaded, ["stock", "sold", "held"])
+
+
+def _update_launch(launch_id: int, condition, **values) -> Counts | None:
+    row = db.session.execute(
+        sa.update(Launch).where(Launch.id == launch_id, condition).values(**values)
+        .returning(Launch.stock, Launch.sold, Launch.held)
+        .execution_options(synchronize_session=False)).first()
+    _forget(launch_id)
+    return None if row is None else Counts(*row)
+
+
+def _insert_ignoring_conflict(table, **values):
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).values(**values).on_conflict_do_nothing()
+
+
+def take_allowance(launch_id: int, user_id: int, quantity: int, limit: int) -> int | None:
+    """Count ``quantity`` more units against the member's limit; their new total, or None past the limit."""
+    db.session.execute(_insert_ignoring_conflict(Allowance.__table__, launch_id=launch_id, user_id=user_id, units=0))
+    return db.session.execute(
+        sa.update(Allowance).where(Allowance.launch_id == launch_id, Allowance.user_id == user_id,
+                                   Allowance.units + quantity <= limit)
+        .values(units=Allowance.units + quantity).returning(Allowance.units)
+        .execution_options(synchronize_session=False)).scalar_one_or_none()
+
+
+def give_back_allowance(launch_id: int, user_id: int, quantity: int) -> None:
+    """The member's units went back (a hold expired or was cancelled): they may take them again."""
+    db.session.execute(
+        sa.update(Allowance).where(Allowance.launch_id == launch_id, Allowance.user_id == user_id,
+                                   Allowance.units >= quantity)
+        .values(units=Allowance.units - quantity).execution_options(synchronize_session=False))
+
+
+def allowance_units(launch_id: int, user_id: int) -> int:
+    return db.session.execute(sa.select(Allowance.units).where(
+        Allowance.launch_id == launch_id, Allowance.user_id == user_id)).scalar_one_or_none() or 0
+
+
+def hold_units(launch_id: int, quantity: int, now: datetime) -> Counts | None:
+    """Set ``quantity`` units aside on a published launch that is open at ``now``; None when fewer are
+    left (or it is not open). PostgreSQL keeps the row locked until the transaction ends, so concurrent
+    holds queue here and each sees what the previous one left."""
+    return _update_launch(launch_id, sa.and_(
+        Launch.status == LaunchStatus.PUBLISHED, Launch.opens_at <= now,
+        sa.or_(Launch.closes_at.is_(None), Launch.closes_at > now),
+        Launch.sold + Launch.held + quantity <= Launch.stock), held=Launch.held + quantity)
+
+
+def release_units(launch_id: int, quantity: int) -> Counts | None:
+    """Held units go back on sale (a hold expired or was cancelled)."""
+    return _update_launch(launch_id, Launch.held >= quantity, held=Launch.held - quantity)
+
+
+def sell_units(launch_id: int, quantity: int) -> Counts | None:
+    """Held units become sold (an order was made for them)."""
+    return _update_launch(launch_id, Launch.held >= quantity, held=Launch.held - quantity,
+                          sold=Launch.sold + quantity)
+
+
+def add_stock(launch_id: int, units: int) -> Counts | None:
+    """A restock: ``units`` more for sale (offer them with ``launches.waitlist.offer_restock``)."""
+    if units < 1:
+        raise ValueError("a restock adds at least one unit")
+    return _update_launch(launch_id, sa.true(), stock=Launch.stock + units)
