@@ -120,6 +120,11 @@ def launchable_variants(supplier_id: int | None = None) -> list[Variant]:
     return list(db.session.execute(query).scalars())
 
 
+def launch_communities_for(user: User) -> list[Community]:
+    """The communities a supplier may launch in: every community (any may carry its products), by name."""
+    return list(db.session.execute(sa.select(Community).order_by(Community.name, Community.id)).scalars())
+
+
 def create_launch(user: User, community: Community, *, variant_id: int, **values) -> Launch:
     """A shopkeeper's draft launch in their community, priced in its currency. Raises ``not_found``,
     ``forbidden`` and the validation codes of :func:`_check` and ``bad_variant``."""

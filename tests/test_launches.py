@@ -230,3 +230,26 @@ def test_a_shopkeeper_creates_a_launch_and_a_stage_through_the_pages(app, client
     assert client.post(f"/c/{community.slug}/launches/{launch.id}/publish").status_code == 302
     assert fresh(Launch, launch.id).status == LaunchStatus.PUBLISHED
     assert "The lid" in client.get(f"/c/{community.slug}/launches/{launch.id}/edit").get_data(as_text=True)
+
+
+def test_a_supplier_creates_a_launch_for_two_communities_through_the_catalog_pages(app, client):
+    clock.freeze(START)
+    supplier, staff = supplier_with_staff()
+    variant = make_product(supplier).variants[0]
+    first, second = make_community(), make_community()
+    login_as(client, staff)
+    assert client.get("/catalog/launches/new").status_code == 200
+    form = {"variant_id": variant.id, "title": "Brand tin", "teaser": "", "price": "99.00", "stock": 10,
+            "per_member_limit": 1, "opens_at": "2026-05-03T08:00", "closes_at": "", "mode": "first_come",
+            "checkout_minutes": 10, "claim_minutes": 60, "community_ids": [first.id, second.id]}
+    response = client.post("/catalog/launches/new", data=form)
+    assert response.status_code == 302
+    launch = db.session.query(Launch).one()
+    assert response.headers["Location"].endswith(f"/catalog/launches/{launch.id}/edit")
+    assert ([c.id for c in launch.communities], launch.supplier_id) == ([first.id, second.id], supplier.id)
+    assert client.get(f"/catalog/launches/{launch.id}/edit").status_code == 200
+    assert client.post(f"/catalog/launches/{launch.id}/publish").status_code == 302
+    assert fresh(Launch, launch.id).status == LaunchStatus.PUBLISHED
+    client.post("/logout")
+    login_as(client, _owner(first))  # a shopkeeper of one of its communities does not manage it
+    assert client.get(f"/catalog/launches/{launch.id}/edit").status_code == 403
