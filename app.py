@@ -9,7 +9,8 @@ from flask import Flask
 #: sweepers that catch whatever a scheduled job missed: (job path, every N seconds). The in-process
 #: scheduler runs them in the embedded default; with Redis, `flask worker` schedules them in RQ (core.jobs).
 PERIODIC_JOBS = [("groupbuy.jobs:sweep_due_offers", 60), ("groupbuy.jobs:expire_overdue_balances", 300),
-                 ("launches.jobs:post_due_reveals", 60), ("launches.fanout:sweep_announcements", 60)]
+                 ("launches.jobs:post_due_reveals", 60), ("launches.hold_jobs:expire_due_holds", 60),
+                 ("launches.fanout:sweep_announcements", 60)]
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -82,6 +83,7 @@ def register_signal_receivers() -> None:
     a job in a worker, a command)."""
     import groupbuy.fulfilment  # noqa: F401
     import groupbuy.settlement  # noqa: F401
+    import launches.settlement  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:
@@ -93,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     from groupbuy import fulfilment_views
     from groupbuy import views as groupbuy_views
     from launches import api as launches_api
+    from launches import buy_api, buy_views  # noqa: F401  (buy_views: pages on launches.bp)
     from launches import views as launches_views
     from orders import api as orders_api
     from orders import earnings_api, earnings_views
@@ -112,7 +115,8 @@ def register_blueprints(app: Flask) -> None:
                       fulfilment_views.bp, earnings_views.bp, launches_views.bp):
         app.register_blueprint(blueprint)
     for blueprint in (accounts_api.blp, supplier_api.blp, shopkeeper_api.blp, feed_api.blp, messages_api.blp,
-                      groupbuy_api.blp, demand_api.blp, orders_api.blp, earnings_api.blp, launches_api.blp):
+                      groupbuy_api.blp, demand_api.blp, orders_api.blp, earnings_api.blp, launches_api.blp,
+                      buy_api.blp):
         api.register_blueprint(blueprint)
 
 
