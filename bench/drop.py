@@ -260,6 +260,9 @@ def start_gunicorn(database: sa.URL, args) -> tuple[subprocess.Popen, int]:
         env.pop("REDIS_URL", None)
     command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--worker-class", args.worker_class,
                "--workers", str(args.workers), "--threads", str(args.threads), "--backlog", "4096",
+               # a connection opened before its wave waits for its request: gthread closes one that waits
+               # longer than 5 s + --keep-alive (default 2 s), which a loaded machine reaches opening 2,000
+               "--keep-alive", "60",
                "--worker-connections", str(max(1000, args.buyers)), "--timeout", "120", "--log-level", "warning",
                "bench.drop_app:create()"]
     process = subprocess.Popen(command, cwd=ROOT, env=env)
