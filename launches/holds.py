@@ -53,6 +53,7 @@ class Peek:
     opens_at: datetime
     closes_at: datetime | None
     per_member_limit: int
+    checkout_minutes: int
     community_id: int | None
 
     @property
@@ -78,7 +79,8 @@ def peek(user: User | None, launch_id: int, community: Community | None = None) 
                  .where(*where).scalar_subquery())
     row = db.session.execute(sa.select(
         Launch.id, Launch.status, Launch.mode, Launch.stock, Launch.sold, Launch.held, Launch.opens_at,
-        Launch.closes_at, Launch.per_member_limit, member_of).where(Launch.id == launch_id)).first()
+        Launch.closes_at, Launch.per_member_limit, Launch.checkout_minutes, member_of)
+        .where(Launch.id == launch_id)).first()
     if row is None or row[-1] is None or row.status == LaunchStatus.DRAFT:
         raise NotFound()
     return Peek(*row)
@@ -131,10 +133,9 @@ def reserve(user: User, launch_id: int, quantity: int = 1, community: Community 
     if found.available < quantity:
         raise sold_out_error(found.available)
     take_units(found, user.id, quantity, now)
-    launch = db.session.get(Launch, found.id)
     hold = Hold(launch_id=found.id, user_id=user.id, community_id=found.community_id, quantity=quantity,
                 source=HoldSource.FIRST_COME, status=HoldStatus.HELD,
-                expires_at=now + timedelta(minutes=launch.checkout_minutes))
+                expires_at=now + timedelta(minutes=found.checkout_minutes))
     db.session.add(hold)
     db.session.flush()
     return hold
