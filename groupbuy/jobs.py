@@ -45,7 +45,7 @@ def _follow_moved_close(offer_id: int) -> None:
                      job_id=f"close-offer-{offer.id}-{int(offer.closes_at.timestamp())}")
 
 
-def _each(ids: Iterable[int], act: Callable[[int], str], what: str) -> dict[int, str]:
+def each_committed(ids: Iterable[int], act: Callable[[int], object], what: str) -> dict[int, object]:
     """``act`` on each id in a unit of work of its own, committed; one that raises is logged, rolled back
     and reported as "error", and never holds up the others."""
     outcomes: dict[int, str] = {}
@@ -63,7 +63,7 @@ def _each(ids: Iterable[int], act: Callable[[int], str], what: str) -> dict[int,
 def sweep_due_offers() -> dict[int, str]:
     """Close every OPEN offer whose ``closes_at`` has come, each in its own unit of work; returns each
     offer's outcome ("error" where closing raised: logged, rolled back, left for the next sweep)."""
-    return _each(closing.due_offer_ids(), close_offer_job, "closing offer")
+    return each_committed(closing.due_offer_ids(), close_offer_job, "closing offer")
 
 
 def _drop(pledge_id: int) -> str:
@@ -76,7 +76,7 @@ def expire_overdue_balances() -> dict[int, str]:
     (``lapses.drop_pledge``), each in its own unit of work. Returns each pledge's outcome ("dropped",
     "kept" when there was nothing to drop after all, "error": logged, rolled back, left for the next run).
     Then it reminds the members whose grace period ends within a day (``settlement.remind_due_balances``)."""
-    outcomes = _each(lapses.lapsed_pledge_ids(expire_overdue_payments()), _drop, "dropping pledge")
+    outcomes = each_committed(lapses.lapsed_pledge_ids(expire_overdue_payments()), _drop, "dropping pledge")
     try:
         settlement.remind_due_balances()  # those still within their grace period, on its last day
         commit()
