@@ -10,7 +10,7 @@ from flask import Flask
 #: scheduler runs them in the embedded default; with Redis, `flask worker` schedules them in RQ (core.jobs).
 PERIODIC_JOBS = [("groupbuy.jobs:sweep_due_offers", 60), ("groupbuy.jobs:expire_overdue_balances", 300),
                  ("launches.jobs:post_due_reveals", 60), ("launches.hold_jobs:expire_due_holds", 60),
-                 ("launches.fanout:sweep_announcements", 60)]
+                 ("launches.raffle_jobs:sweep_raffles", 60), ("launches.fanout:sweep_announcements", 60)]
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -95,7 +95,7 @@ def register_blueprints(app: Flask) -> None:
     from groupbuy import fulfilment_views
     from groupbuy import views as groupbuy_views
     from launches import api as launches_api
-    from launches import buy_api, buy_views  # noqa: F401  (buy_views: pages on launches.bp)
+    from launches import buy_api, buy_views, raffle_api, raffle_views  # noqa: F401  (buy_views: pages on launches.bp)
     from launches import views as launches_views
     from orders import api as orders_api
     from orders import earnings_api, earnings_views
@@ -112,11 +112,11 @@ def register_blueprints(app: Flask) -> None:
     app.add_url_rule("/healthz", endpoint="healthz", view_func=lambda: {"status": "ok"})
     for blueprint in (uploads.bp, accounts_views.bp, supplier_views.bp, shopkeeper_views.bp, feed_views.bp,
                       messages_views.bp, groupbuy_views.bp, payments_views.bp, orders_views.bp, notify_views.bp,
-                      fulfilment_views.bp, earnings_views.bp, launches_views.bp):
+                      fulfilment_views.bp, earnings_views.bp, launches_views.bp, raffle_views.bp):
         app.register_blueprint(blueprint)
     for blueprint in (accounts_api.blp, supplier_api.blp, shopkeeper_api.blp, feed_api.blp, messages_api.blp,
                       groupbuy_api.blp, demand_api.blp, orders_api.blp, earnings_api.blp, launches_api.blp,
-                      buy_api.blp):
+                      buy_api.blp, raffle_api.blp):
         api.register_blueprint(blueprint)
 
 
