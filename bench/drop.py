@@ -343,11 +343,12 @@ def print_run(run: Run) -> None:
     def p(w: Wave, cut: float | None = None) -> str:
         return f"{w.percentile(0.5, cut):.0f}/{w.percentile(0.99, cut):.0f}"
 
-    answers = ", ".join(f"{n}×{key}" for key, n in sorted((run.drop.statuses() | {}).items()))
+    answers = _short(run.drop.statuses())
     print(f"{run.label + ' ' + str(run.number):<10}{run.tally['units']:>5}{run.tally['oversold']:>5}"
           f"{f['hello']:>10.0f}{f['reserve']:>13.0f}{f['reserve_ratio']:>7.0%}{f['sold_out']:>14.0f}"
           f"{f['sold_out_ratio']:>7.0%}{until:>11.2f}  {p(run.hello):>18}{p(run.drop, until):>13}"
           f"{p(run.sold_out):>13}  drop {answers}; again {_short(run.sold_out.statuses())}"
+          + ("" if set(run.hello.statuses()) == {"200"} else f"; hello {_short(run.hello.statuses())}")
           + ("" if run.correct else "  << WRONG"), flush=True)
 
 
