@@ -248,3 +248,20 @@ def test_the_stock_endpoint_returns_the_units_of_holds_past_their_window_without
     assert answer.json == {"available": 1, "sold_out": False, "stock": 1}
     assert _fresh(Hold, hold.id).status == HoldStatus.EXPIRED and _fresh(Launch, launch.id).held == 0
     assert _reserve(client, launch, member, quantity=1).status_code == 201
+
+
+def test_a_raffle_launch_cannot_be_reserved_first_come(client):
+    launch = make_launch(mode="raffle", closes_in=timedelta(days=1))
+    member = add_member(launch.communities[0])
+    refused = _reserve(client, launch, member, quantity=1)
+    assert refused.status_code == 409 and refused.json["error"]["code"] == "not_first_come"
+    assert _fresh(Launch, launch.id).held == 0
+
+
+def test_nobody_reserves_once_the_launch_has_closed(client):
+    clock.freeze()
+    launch = make_launch(closes_in=timedelta(minutes=5))
+    member = add_member(launch.communities[0])
+    clock.advance(timedelta(minutes=5))
+    refused = _reserve(client, launch, member, quantity=1)
+    assert refused.status_code == 409 and refused.json["error"]["code"] == "closed"

@@ -111,3 +111,11 @@ def test_a_hold_let_go_by_a_waitlisted_member_goes_to_the_next(client):
     assert answer.status_code == 204
     assert _entry(launch, line[0]).status == WaitlistStatus.PASSED
     assert _entry(launch, line[1]).status == WaitlistStatus.OFFERED
+
+
+def test_a_member_who_leaves_the_waitlist_is_not_offered_a_restock(client):
+    launch, line = _sold_out_with_line(2)
+    assert client.delete(f"/api/v1/launches/{launch.id}/waitlist", headers=token_headers(line[0])).status_code == 204
+    offered = _restock(launch, 1)
+    assert [hold.user_id for hold in offered] == [line[1].id]
+    assert _entry(launch, line[0]).status == WaitlistStatus.LEFT
