@@ -268,3 +268,22 @@ def test_entering_by_api_answers_the_entry_and_outsiders_get_404(client):
     assert entered.status_code == 201 and entered.json["status"] == "entered"
     assert client.post(f"/api/v1/launches/{launch.id}/entries", headers=token_headers(outsider)).status_code == 404
     assert client.get(f"/api/v1/launches/{launch.id}/draw", headers=token_headers(outsider)).status_code == 404
+
+
+def test_a_winner_sees_their_win_and_pays_their_hold_from_the_launch_page(client):
+    community = make_community()
+    launch = make_raffle(community, stock=1)
+    launch_id, slug = launch.id, community.slug
+    _open(launch)
+    members = {m.id: m for m in _entered(community, launch, 2)}
+    _close(launch)
+    raffle.draw(launch_id)
+    db.session.commit()
+    winner, waiting = _entries(launch)
+    login_as(client, members[winner.user_id])
+    page = client.get(f"/c/{slug}/launches/{launch_id}").text
+    assert "You won the draw!" in page and 'data-testid="drop-hold"' in page
+    assert client.post(f"/c/{slug}/launches/{launch_id}/holds/{winner.hold_id}/pay").status_code == 302
+    assert db.session.get(Hold, winner.hold_id).status == HoldStatus.ORDERED
+    login_as(client, members[waiting.user_id])
+    assert "you are number 2 in the draw order" in client.get(f"/c/{slug}/launches/{launch_id}").text
