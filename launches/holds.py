@@ -107,16 +107,25 @@ def check_quantity(quantity, limit: int) -> None:
                           status=422)
 
 
-def take_units(found: Peek, user_id: int, quantity: int, now: datetime) -> None:
-    """Count the units against the member's limit, then hold them on the launch — or raise
+def _hold_on_launch(found: Peek, user_id: int, quantity: int, now: datetime) -> Hold:
+    """Count the units against the member's limit, write the hold, then take the units on the launch —
+    the launch's row last, so its lock is held only for that UPDATE and the commit. Raises
     ``limit_reached`` / ``sold_out`` (409) having changed nothing."""
     if stock.take_allowance(found.id, user_id, quantity, found.per_member_limit) is None:
         raise Conflict("limit_reached", _l("Each member may buy at most %(n)s here.", n=found.per_member_limit),
                        field="quantity")
-    if stock.hold_units(found.id, quantity, now) is None:
+    hold = Hold(launch_id=found.id, user_id=user_id, community_id=found.community_id, quantity=quantity,
+                source=HoldSource.FIRST_COME, status=HoldStatus.HELD,
+                expires_at=now + timedelta(minutes=found.checkout_minutes))
+    db.session.add(hold)
+    db.session.flush()
+    if stock.hold_units(found.id, quantity, now) is None:  # the peek saw units another buyer took since
+        db.session.delete(hold)
+        db.session.flush()
         stock.give_back_allowance(found.id, user_id, quantity)
         left = stock.counts(found.id)
         raise sold_out_error(left.available if left else 0)
+    return hold
 
 
 def reserve(user: User, launch_id: int, quantity: int = 1, community: Community | None = None) -> Hold:
@@ -132,13 +141,7 @@ def reserve(user: User, launch_id: int, quantity: int = 1, community: Community 
     check_quantity(quantity, found.per_member_limit)
     if found.available < quantity:
         raise sold_out_error(found.available)
-    take_units(found, user.id, quantity, now)
-    hold = Hold(launch_id=found.id, user_id=user.id, community_id=found.community_id, quantity=quantity,
-                source=HoldSource.FIRST_COME, status=HoldStatus.HELD,
-                expires_at=now + timedelta(minutes=found.checkout_minutes))
-    db.session.add(hold)
-    db.session.flush()
-    return hold
+    return _hold_on_launch(found, user.id, quantity, now)
 
 
 def _my_hold(user: User, launch_id: int, hold_id: int) -> Hold:
