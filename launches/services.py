@@ -19,6 +19,7 @@ from core import clock
 from core.errors import DomainError, Forbidden, NotFound
 from core.extensions import db
 from core.uploads import delete_after_commit, save_image
+from launches import raffle, stock, waitlist
 from launches.models import Launch, LaunchFollow, LaunchMode, LaunchStatus, RevealImage, RevealStage, launch_communities
 from shopkeeper.access import is_shopkeeper, membership_of, require_shopkeeper
 from shopkeeper.models import Community, Membership
@@ -191,6 +192,7 @@ def publish(user: User, launch_id: int) -> Launch:
         raise DomainError("wrong_state", _l("Only a draft can be published."), status=409)
     launch.status = LaunchStatus.PUBLISHED
     db.session.flush()
+    raffle.prepare(launch)  # a raffle publishes its seed's commitment now, before anyone can enter
     return launch
 
 
@@ -211,15 +213,11 @@ def restock(actor: User, launch_id: int, units: int) -> Launch:
     launch = managed_launch(actor, launch_id)
     if not isinstance(units, int) or not 1 <= units <= MAX_UNITS - launch.stock:
         raise DomainError("bad_units", _l("Add at least one unit."), field="stock", status=422)
-    db.session.execute(sa.update(Launch).where(Launch.id == launch.id)
-                       .values(stock=Launch.stock + units).execution_options(synchronize_session=False))
-    db.session.flush()
+    stock.add_stock(launch.id, units)
     db.session.refresh(launch)
-    try:
-        from launches.waitlist import offer_restock
-    except ImportError:  # the waitlist part is not installed: the units simply go on sale
-        return launch
-    offer_restock(launch.id)
+    # offered in a job of its own after this commits, so the offers lock rows in the one order the drops
+    # use (waitlist entry, allowance, launch) — never the launch first, as this request already has
+    waitlist.offer_later(launch.id)
     return launch
 
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from core import clock
+from core import clock, fairdraw
 from core.errors import DomainError
 from core.extensions import db
 from core.mail import OutboxEmail
@@ -287,3 +287,16 @@ def test_a_winner_sees_their_win_and_pays_their_hold_from_the_launch_page(client
     assert db.session.get(Hold, winner.hold_id).status == HoldStatus.ORDERED
     login_as(client, members[waiting.user_id])
     assert "you are number 2 in the draw order" in client.get(f"/c/{slug}/launches/{launch_id}").text
+
+
+def test_publishing_a_raffle_commits_to_its_seed_at_once(app):
+    from launches import services
+
+    community = make_community()
+    launch = make_raffle(community, publish=False)
+    db.session.execute(sa.update(Launch).where(Launch.id == launch.id).values(seed=None, seed_hash=None))
+    db.session.commit()
+    services.publish(community.owner, launch.id)
+    db.session.commit()
+    published = db.session.get(Launch, launch.id)
+    assert published.seed_hash == fairdraw.commitment(published.seed)
