@@ -41,9 +41,24 @@ from payments.services import (
 _WAITING = frozenset({PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION, PaymentStatus.FAILED})
 
 
+PREFIX = "pledge:"  #: payments for a pledge are made for ``pledge:<id>``
+
+
 def reference(pledge: Pledge) -> str:
     """What payments for a pledge are made for: ``pledge:42``."""
-    return f"pledge:{pledge.id}"
+    return reference_for(pledge.id)
+
+
+def reference_for(pledge_id: int) -> str:
+    return f"{PREFIX}{pledge_id}"
+
+
+def pledge_id_of(reference: str) -> int | None:
+    """The pledge a payment reference names (``pledge:42`` → 42); None for anything else."""
+    if not reference.startswith(PREFIX):
+        return None
+    pledge_id = reference[len(PREFIX):]
+    return int(pledge_id) if pledge_id.isdigit() else None
 
 
 def due(group_buy: GroupBuy, quantity: int, price_cap: int) -> int:

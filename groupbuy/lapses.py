@@ -23,7 +23,7 @@ from core import clock, notify
 from core.extensions import db
 from groupbuy import demand
 from groupbuy.closing import SOURCE
-from groupbuy.deposits import reference
+from groupbuy.deposits import PREFIX, pledge_id_of, reference
 from groupbuy.models import GroupBuy, Pledge, PledgeStatus
 from groupbuy.notices import shopkeepers_of
 from orders.models import OrderStatus, PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
@@ -33,7 +33,6 @@ from payments.services import payments_for
 
 #: how far back the sweeper looks for balances it cancelled without dropping their pledge (a crash between)
 LOOKBACK = timedelta(days=7)
-_PREFIX = "pledge:"
 #: units already on their way: they stay with the shopkeeper
 _SENT = (PurchaseOrderStatus.SHIPPED, PurchaseOrderStatus.RECEIVED)
 
@@ -52,9 +51,8 @@ def lapsed_pledge_ids(references: Iterable[str] = ()) -> list[int]:
     cancelled) and any CONFIRMED pledge whose balance dunning cancelled lately but which was never dropped."""
     recent = db.session.execute(sa.select(Payment.reference).where(
         Payment.purpose == PaymentPurpose.BALANCE, Payment.status == PaymentStatus.CANCELLED,
-        Payment.action_due_at >= clock.now() - LOOKBACK, Payment.reference.startswith(_PREFIX))).scalars()
-    ids = {int(ref[len(_PREFIX):]) for ref in [*references, *recent]
-           if ref.startswith(_PREFIX) and ref[len(_PREFIX):].isdigit()}
+        Payment.action_due_at >= clock.now() - LOOKBACK, Payment.reference.startswith(PREFIX))).scalars()
+    ids = {pledge_id_of(ref) for ref in [*references, *recent]} - {None}
     if not ids:
         return []
     return sorted(db.session.execute(sa.select(Pledge.id).where(

@@ -12,6 +12,7 @@ from accounts.models import User
 from core.auth import require
 from core.extensions import db
 from groupbuy.closing import SOURCE, deposit_paid
+from groupbuy.deposits import reference_for
 from groupbuy.models import GroupBuy, Pledge, PledgeStatus
 from groupbuy.services import visible_group_buy
 from orders.models import Order
@@ -76,7 +77,7 @@ def my_outcome(user: User, group_buy: GroupBuy) -> MyOutcome | None:
 
 
 def _balance(pledge_id: int) -> Payment | None:
-    balances = [payment for payment in payments_for(f"pledge:{pledge_id}")
+    balances = [payment for payment in payments_for(reference_for(pledge_id))
                 if payment.purpose == PaymentPurpose.BALANCE]
     return balances[-1] if balances else None
 

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from accounts.models import User
 from core.extensions import db
 from core.money import Money
+from groupbuy.deposits import reference_for
 from groupbuy.fulfilment import balance_of, community_lines, group_buy_orders, purchase_order_of
 from groupbuy.models import GroupBuy, Pledge
 from groupbuy.outcome import BALANCE_LABELS
@@ -72,12 +73,12 @@ def pickup_lists(user: User, group_buy_id: int, community: Community | None = No
     group_buy = managed_group_buy(user, group_buy_id, community)
     orders = [order for order in group_buy_orders(group_buy)
               if point_id is None or order.pickup_point_id == point_id]
-    payments = payments_for_many(f"pledge:{order.source_id}" for order in orders)
+    payments = payments_for_many(reference_for(order.source_id) for order in orders)
     by_point: dict[int | None, list[PickupRow]] = {}
     points: dict[int | None, PickupPoint | None] = {}
     for order in sorted(orders, key=lambda order: (order.user.display_name.casefold(), order.id)):
         by_point.setdefault(order.pickup_point_id, []).append(
-            PickupRow(order, balance_of(payments[f"pledge:{order.source_id}"])))
+            PickupRow(order, balance_of(payments[reference_for(order.source_id)])))
         points[order.pickup_point_id] = order.pickup_point
     lists = [PickupList(points[key], rows) for key, rows in by_point.items()]
     return group_buy, sorted(lists, key=lambda item: item.point.name if item.point else "")

@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from core import clock, notify
 from core.extensions import db
 from core.money import Money
+from groupbuy.deposits import PREFIX, pledge_id_of
 from groupbuy.models import Pledge
 from orders.models import Order, OrderStatus
 from payments import transitions
@@ -49,10 +50,7 @@ notify.register("balance_reminder", _l("The balance of %(amount)s for “%(title
 
 
 def _pledge_id(payment: Payment) -> int | None:
-    if payment.purpose != PaymentPurpose.BALANCE or not payment.reference.startswith("pledge:"):
-        return None
-    pledge_id = payment.reference.removeprefix("pledge:")
-    return int(pledge_id) if pledge_id.isdigit() else None
+    return pledge_id_of(payment.reference) if payment.purpose == PaymentPurpose.BALANCE else None
 
 
 def _on_payment_succeeded(_sender, payment: Payment, **_extra) -> None:
@@ -86,7 +84,7 @@ def remind_due_balances() -> int:
     due = db.session.execute(sa.select(Payment).where(
         Payment.purpose == PaymentPurpose.BALANCE, Payment.status.in_(transitions.NEEDS_MEMBER),
         Payment.action_due_at > now, Payment.action_due_at <= now + REMIND_BEFORE,
-        Payment.reference.startswith("pledge:")).order_by(Payment.id)).scalars().all()
+        Payment.reference.startswith(PREFIX)).order_by(Payment.id)).scalars().all()
     return sum(_tell(payment, "balance_reminder") for payment in due)
 
 
