@@ -47,6 +47,14 @@ class LaunchOut(Schema):
     url = fields.Str()
 
 
+class TimingOut(Schema):
+    now = fields.DateTime(metadata={"description": "the server's clock: pages count down by it, not the device's"})
+    phase = fields.Str(metadata={"description": "upcoming, open or closed"})
+    opens_at = fields.DateTime()
+    closes_at = fields.DateTime(allow_none=True)
+    next_reveal_at = fields.DateTime(allow_none=True, metadata={"description": "the time only, never the content"})
+
+
 def _specs(pairs) -> list[dict]:
     return [{"name": name, "value": value} for name, value in pairs]
 
@@ -64,3 +72,10 @@ def launch_view(launch: Launch, community: Community, now: datetime) -> dict:
             "opens_at": launch.opens_at, "closes_at": launch.closes_at, "next_reveal_at": showing.next_reveal_at,
             "specs": _specs(showing.specs), "stages": stages,
             "url": url_for("launches.show", slug=community.slug, launch_id=launch.id)}
+
+
+def timing_view(launch: Launch, now: datetime) -> dict:
+    """The launch's moments and the server's clock — times only, so a waiting page can learn that a reveal
+    or the opening has come (and reload) without a byte of what it will show."""
+    return {"now": now, "phase": services.phase(launch, now), "opens_at": launch.opens_at,
+            "closes_at": launch.closes_at, "next_reveal_at": reveals.next_reveal_at(launch, now)}

@@ -133,3 +133,37 @@ def test_a_draft_launch_is_never_posted_to_the_feed(app):
     clock.advance(timedelta(days=1))
     assert jobs.post_due_reveals() == {}
     assert count(Post) == 0
+
+
+def test_the_timing_a_waiting_page_polls_carries_the_servers_clock_and_times_only(app, client):
+    launch, stage, community = _launch_with_secret_stage()
+    headers = token_headers(add_member(community))
+    path = f"/api/v1/launches/{launch.id}/timing"
+
+    before = client.get(path, headers=headers)
+    assert before.status_code == 200
+    assert before.json == {"now": START.isoformat(), "phase": "upcoming",
+                           "opens_at": (START + timedelta(days=2)).isoformat(), "closes_at": None,
+                           "next_reveal_at": (START + timedelta(days=1)).isoformat()}
+    _assert_absent(before.get_data(as_text=True), stage)
+
+    clock.advance(timedelta(days=1))
+    after = client.get(path, headers=headers).json
+    assert (after["now"], after["phase"], after["next_reveal_at"]) == (clock.now().isoformat(), "upcoming", None)
+    clock.advance(timedelta(days=1))
+    assert client.get(path, headers=headers).json["phase"] == "open"
+
+
+def test_outsiders_get_no_timing(app, client):
+    launch, _stage, _community = _launch_with_secret_stage()
+    answer = client.get(f"/api/v1/launches/{launch.id}/timing", headers=token_headers(add_member(make_community())))
+    assert answer.status_code == 404
+
+
+def test_the_launch_page_tells_its_script_the_servers_time_and_what_it_waits_for(app, client):
+    launch, _stage, community = _launch_with_secret_stage()
+    login_as(client, add_member(community))
+    page = client.get(f"/c/{community.slug}/launches/{launch.id}").get_data(as_text=True)
+    assert f'data-timing-url="/api/v1/launches/{launch.id}/timing"' in page
+    assert f'data-now="{START.isoformat()}"' in page and 'data-phase="upcoming"' in page
+    assert f'data-next-reveal-at="{(START + timedelta(days=1)).isoformat()}"' in page
