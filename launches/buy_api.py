@@ -1,4 +1,4 @@
-"""JSON: a launch's stock (what open launch pages poll), reserving, paying (offline) and letting go of a
+"""JSON: a launch's stock (what open launch pages poll), reserving, paying (offline or by card) and letting go of a
 hold, and the waitlist. The same services as the pages; outsiders get a 404 for everything."""
 
 from types import SimpleNamespace
@@ -8,8 +8,8 @@ from flask_smorest import Blueprint
 
 from core.auth import login_required
 from core.extensions import ErrorOut
-from launches import holds, waitlist
-from launches.buy_schemas import HoldIn, HoldOut, StockOut, WaitlistOut
+from launches import hold_payments, holds, waitlist
+from launches.buy_schemas import HoldIn, HoldOut, HoldPaidOut, HoldPayIn, StockOut, WaitlistOut
 
 blp = Blueprint("launch_buy_api", __name__, url_prefix="/api/v1", description="First-come drops and waitlists")
 
@@ -43,13 +43,37 @@ def reserve(data, launch_id: int):
 
 @blp.post("/launches/<int:launch_id>/holds/<int:hold_id>/pay")
 @login_required
-@blp.response(200, HoldOut)
+@blp.arguments(HoldPayIn)
+@blp.response(200, HoldPaidOut)
 @blp.alt_response(404, schema=ErrorOut, description=_NOT_FOUND)
-@blp.alt_response(409, schema=ErrorOut, description="``hold_expired``, ``hold_closed``.")
-def pay(launch_id: int, hold_id: int):
-    """Pay offline (cash or transfer at pickup): an order with a pending payment the shopkeeper confirms;
-    the units are yours. Paying again answers the same."""
-    return holds.pay_offline(current_user, launch_id, hold_id)
+@blp.alt_response(409, schema=ErrorOut, description="``hold_expired`` (the hold's window, or a card payment's "
+                                                    "``pay_by``, passed), ``hold_closed``, ``paying_offline`` / "
+                                                    "``paying_by_card`` (the hold is already being paid the other "
+                                                    "way), ``card_unavailable`` (the app takes no cards), "
+                                                    "``nothing_to_pay`` (card for a free item).")
+@blp.alt_response(410, schema=ErrorOut, description="``grace_expired``: a card retried after ``pay_by``.")
+@blp.alt_response(422, schema=ErrorOut, description="``method`` is not offline or card; ``payment_method`` "
+                                                    "without ``method: card``.")
+def pay(data, launch_id: int, hold_id: int):
+    """Pay for a live hold; the body is optional: ``{"method": "offline" | "card", "payment_method": "pm_…"}``.
+
+    - **offline** (the default, as before): an order with a pending payment the shopkeeper confirms at
+      pickup; the units are yours at once.
+    - **card**: an order (``order_id``) and a card payment (``payment``: ``id``, ``status``, ``amount``,
+      ``client_secret`` for Stripe.js, ``pay_url`` for the pay page, ``pay_by``). The units stay held for
+      you until the card payment succeeds — then the order is paid — or until ``pay_by`` (the hold's
+      window plus a few minutes): then the order is cancelled, the units go back on sale, and a payment
+      that still succeeds later is refunded. With ``payment_method`` the card is charged at once; a decline
+      answers 200 with ``payment.status`` ``failed`` and ``payment.reason``: send another
+      ``payment_method`` (or use the pay page) before ``pay_by``.
+
+    Paying again (a double click, a second tab) makes no second order, payment or PaymentIntent: it
+    answers the same. A hold is paid one way: the other one is a 409."""
+    if data["method"] == "card":
+        checkout = hold_payments.pay_by_card(current_user, launch_id, hold_id, data["payment_method"])
+        return _paid(checkout.hold, checkout.payment, checkout.client_secret)
+    hold = hold_payments.pay_offline(current_user, launch_id, hold_id)
+    return _paid(hold, hold_payments.balance_of(hold.id))
 
 
 @blp.delete("/launches/<int:launch_id>/holds/<int:hold_id>")
@@ -80,6 +104,18 @@ def join_waitlist(launch_id: int):
 def leave_waitlist(launch_id: int):
     """Leave the line (while waiting)."""
     waitlist.leave(current_user, launch_id)
+
+
+def _paid(hold, payment, client_secret: str | None = None) -> SimpleNamespace:
+    card = hold_payments.is_card(payment)
+    waiting = card and payment.status.value in ("requires_action", "failed")
+    view = None if payment is None else SimpleNamespace(
+        id=payment.id, method="card" if card else "offline", status=payment.status.value, amount=payment.amount,
+        currency=payment.currency, pay_by=payment.action_due_at if card else None,
+        reason=hold_payments.failure_reason(payment), client_secret=client_secret if waiting else None,
+        pay_url=hold_payments.pay_url(payment) if waiting else None)
+    return SimpleNamespace(id=hold.id, launch_id=hold.launch_id, quantity=hold.quantity, source=hold.source,
+                           status=hold.status, expires_at=hold.expires_at, order_id=hold.order_id, payment=view)
 
 
 def _place(entry) -> SimpleNamespace:
