@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 
 from accounts.models import User
 from core import clock, jobs
@@ -127,11 +128,16 @@ def pay_by_card(user: User, launch_id: int, hold_id: int, payment_method: str | 
         raise Conflict("nothing_to_pay", _l("This costs nothing: choose to pay at pickup."))
     membership = db.session.execute(sa.select(Membership).where(
         Membership.community_id == hold.community_id, Membership.user_id == user.id)).scalar_one_or_none()
-    order = create_order(user_id=user.id, community_id=hold.community_id,
-                         pickup_point_id=membership.pickup_point_id if membership else None, source=holds.SOURCE,
-                         source_id=hold.id, currency=launch.currency,
-                         lines=[LineSpec(launch.variant_id, hold.quantity, launch.price,
-                                         launch.variant.wholesale_price)])
+    try:
+        with db.session.begin_nested():
+            order = create_order(user_id=user.id, community_id=hold.community_id,
+                                 pickup_point_id=membership.pickup_point_id if membership else None,
+                                 source=holds.SOURCE, source_id=hold.id, currency=launch.currency,
+                                 lines=[LineSpec(launch.variant_id, hold.quantity, launch.price,
+                                                 launch.variant.wholesale_price)])
+    except IntegrityError:  # another tab got there first (SQLite takes no row lock): answer what it made
+        db.session.refresh(hold)
+        return _continue(hold, balance_of(hold.id), payment_method)
     payment = create_payment(PaymentPurpose.BALANCE, reference_for(hold.id), user, order.total_amount,
                              launch.currency, gateway=current_gateway_name())
     payment.action_due_at = deadline(hold)  # set first: transitions then sets no 72-hour dunning deadline

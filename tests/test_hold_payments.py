@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 
 import app as app_module
 from core import clock
@@ -162,6 +163,21 @@ def test_two_tabs_paying_at_the_same_moment_make_one_order_and_one_intent(app, s
     assert len(set(results)) == 1 and isinstance(results[0], int)
     assert count(Order) == 1 and count(Payment) == 1 and len(_intents(stub)) == 1
     assert _counts(launch) == (0, 1, 2)
+
+
+def test_a_second_tab_that_read_the_hold_before_the_first_paid_answers_the_first_ones_checkout(stub, monkeypatch):
+    launch = make_launch(stock=3)
+    member = add_member(launch.communities[0])
+    hold = make_hold(launch, member)
+    first = hold_payments.pay_by_card(member, launch.id, hold.id)
+    db.session.commit()
+    stale = db.session.get(Hold, hold.id)
+    set_committed_value(stale, "status", HoldStatus.HELD)  # as read before the first tab committed (SQLite)
+    monkeypatch.setattr(hold_payments.holds, "_my_hold", lambda *_args: stale)
+    second = hold_payments.pay_by_card(member, launch.id, hold.id)
+    db.session.commit()
+    assert second.payment.id == first.payment.id and second.client_secret == first.client_secret
+    assert count(Order) == 1 and count(Payment) == 1 and len(_intents(stub)) == 1
 
 
 def test_a_declined_card_is_told_and_another_card_pays_within_the_window(client, stub):
