@@ -12,6 +12,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from accounts.models import ApiToken, Role, User, UserRole
+from accounts.token_cache import user_for_digest
 from core import clock
 from core.errors import DomainError, NotFound
 from core.extensions import db
@@ -148,12 +149,7 @@ def revoke_api_token(user: User, token_id: int) -> None:
 
 
 def user_for_token(plain: str) -> User | None:
+    """The active user a live token belongs to (cached per process: ``accounts.token_cache``)."""
     if not plain or not plain.startswith(TOKEN_PREFIX):
         return None
-    token = db.session.execute(
-        sa.select(ApiToken).where(ApiToken.token_hash == _digest(plain), ApiToken.revoked_at.is_(None))
-    ).scalar_one_or_none()
-    if token is None or not token.user.is_active:
-        return None
-    token.last_used_at = clock.now()
-    return token.user
+    return user_for_digest(_digest(plain))

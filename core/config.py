@@ -35,12 +35,24 @@ def _database_url() -> str:
     return url
 
 
+def _engine_options() -> dict:
+    """``DATABASE_POOL_SIZE`` / ``DATABASE_MAX_OVERFLOW`` size each process's pool (SQLAlchemy's 5 + 10
+    by default): processes × (pool + overflow + reserve pool) must stay under the server's connections."""
+    options: dict = {"pool_pre_ping": True}
+    for variable, option in (("DATABASE_POOL_SIZE", "pool_size"), ("DATABASE_MAX_OVERFLOW", "max_overflow")):
+        if os.environ.get(variable):
+            options[option] = int(os.environ[variable])
+    return options
+
+
 def from_environment() -> dict:
     redis_url = os.environ.get("REDIS_URL") or None
     return {
         "SECRET_KEY": _secret_key(),
         "SQLALCHEMY_DATABASE_URI": _database_url(),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(),
+        #: connections per process for drops' one-round-trip reserves (launches.stock), beside the main pool
+        "RESERVE_POOL_SIZE": int(os.environ.get("RESERVE_POOL_SIZE", "5")),
         "REDIS_URL": redis_url,
         #: "rq" with Redis; "inprocess" runs jobs in the web process after commit (embedded default)
         "JOBS_BACKEND": "rq" if redis_url else "inprocess",

@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,19 @@ def register_error_handlers(app: Flask) -> None:
         if exc.code == 400 and exc.description and "CSRF" in exc.description:
             message, code = _l("The form expired. Please reload the page and try again."), "csrf"
         return error_response(exc.code or 500, code, message, _fields_from(exc))
+
+    @app.errorhandler(sa_exc.OperationalError)
+    @app.errorhandler(sa_exc.TimeoutError)
+    def _busy(exc: Exception):
+        """The database refused a connection, dropped one, or none was free in time: nothing was saved,
+        and asking again shortly will do (503 with Retry-After), not "something went wrong"."""
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
+        db.session.rollback()
+        response, status = error_response(503, "busy", _l("We are very busy right now. Nothing was saved: "
+                                                           "please try again in a moment."))
+        response = app.make_response((response, status))
+        response.headers["Retry-After"] = "2"
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from flask import has_request_context, request, session
 from flask_login import current_user
+from werkzeug.datastructures import LanguageAccept
 
 #: locale code → name shown in its own language
 LANGUAGES = {"en": "English", "zh_Hans_CN": "简体中文"}
 
 
-def _from_accept_language() -> str:
-    best = request.accept_languages.best_match(["en", "zh", "zh-CN", "zh-Hans", "zh-Hans-CN", "zh-SG"])
+def locale_for(accept: LanguageAccept) -> str:
+    """The locale an Accept-Language header asks for (English unless it prefers Chinese)."""
+    best = accept.best_match(["en", "zh", "zh-CN", "zh-Hans", "zh-Hans-CN", "zh-SG"])
     return "zh_Hans_CN" if best and best.startswith("zh") else "en"
+
+
+def _from_accept_language() -> str:
+    return locale_for(request.accept_languages)
 
 
 def select_locale() -> str:

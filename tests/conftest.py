@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from hypothesis import HealthCheck, settings
 
-from core import clock, jobs
+from core import clock, hot_cache, jobs
 from core.extensions import db, limiter
 
 # Property tests judge the code, not the machine: on a loaded CI box, generating inputs or running one
@@ -136,6 +136,7 @@ def _fresh_state(app):
         db.session.rollback()
         _empty_all_tables()
         db.session.remove()
+        hot_cache.reset()
         ctx.pop()
         clock.unfreeze()
         jobs.clear_schedule()
