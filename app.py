@@ -23,6 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_templates(app)
     register_error_handlers(app)
     register_cli(app)
+    register_shortcuts(app)
     return app
 
 
@@ -131,6 +132,13 @@ def register_error_handlers(app: Flask) -> None:
     from core.errors import register_error_handlers as register
 
     register(app)
+
+
+def register_shortcuts(app: Flask) -> None:
+    """WSGI middleware answering the hottest requests before Flask routes them (they change no answer)."""
+    from launches.sold_out_shortcut import register_sold_out_shortcut
+
+    register_sold_out_shortcut(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -6,8 +6,11 @@
 Works in a database of its own (``tuan_bench_drop`` on the server DATABASE_URL names), created from the
 migrations at start and dropped at the end (``--keep`` keeps it). Seeds one community whose members each
 have an API token (hashes written with COPY), then serves ``app.create_app()`` under gunicorn (``-k gthread
--w 4 --threads 8`` by default: 2 cores, and a reserve request spends most of its time waiting on
-PostgreSQL) on a free port of 127.0.0.1. The load generator is this process: asyncio, one connection per
+-w 4 --threads 32`` by default: 2 cores, and the hundred buyers who get units each wait a round trip or two
+on PostgreSQL, which must not stop the other threads answering; each worker has two pools of ``--pool``
+connections, within PostgreSQL's 100) on a free port of 127.0.0.1, with Redis (``--redis-url``: the
+drop's gate and the shared caches live there; ``--no-redis`` to measure without).
+The load generator is this process: asyncio, one connection per
 buyer, opened before a wave starts, then every buyer's request released at once (``Connection: close``).
 
 Each run, on a launch of its own (published, first-come, limit 1):
@@ -253,7 +256,9 @@ def start_proxy(target: sa.URL, latency_ms: float) -> tuple[subprocess.Popen, in
 def start_gunicorn(database: sa.URL, args) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database.render_as_string(hide_password=False),
-           "SECRET_KEY": "bench-drop", "PYTHONUNBUFFERED": "1"}
+           "SECRET_KEY": "bench-drop", "PYTHONUNBUFFERED": "1",
+           # each worker: a main pool and a reserve pool of --pool connections, within max_connections
+           "DATABASE_POOL_SIZE": str(args.pool), "DATABASE_MAX_OVERFLOW": "0", "RESERVE_POOL_SIZE": str(args.pool)}
     if args.redis_url:
         env["REDIS_URL"] = args.redis_url
     else:
@@ -381,9 +386,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-only", action="store_true", help="only the runs through the latency proxy")
     parser.add_argument("--quick", action="store_true", help="1 run of 50 buyers for 5 units, no latency runs")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (%(default)s)")
-    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker (%(default)s)")
+    parser.add_argument("--threads", type=int, default=32, help="threads per gunicorn worker (%(default)s)")
+    parser.add_argument("--pool", type=int, default=8,
+                        help="database connections per worker, in each of its two pools (%(default)s)")
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class (%(default)s)")
-    parser.add_argument("--redis-url", default=None, help="REDIS_URL for the app (default: none, jobs in process)")
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
+                        help="REDIS_URL for the app: the drop's gate lives there (default %(default)s)")
+    parser.add_argument("--no-redis", dest="redis_url", action="store_const", const=None,
+                        help="serve without Redis: no gate, every reserve reaches the database")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or DEFAULT_SERVER,
                         help="the PostgreSQL server to work on (DATABASE_URL; default %(default)s)")
     parser.add_argument("--database-name", default=BENCH_DATABASE, help="the bench's own database (%(default)s)")

@@ -2,10 +2,11 @@
 — offline, an order with a pending payment the shopkeeper confirms — or lets them go; a hold whose
 window passes gives its units back (``expire_hold``, run by the sweeper in ``launches.hold_jobs``).
 
-The sold-out path is most of the traffic at opening, so it is one read: ``peek`` fetches the launch's
-numbers and the caller's community in one statement by primary key, with no lock and no write, and a
-sold-out launch is refused from it before anything is written. Units move through ``launches.stock``
-only. Lock order: hold → allowance → launch (see ``launches.stock``)."""
+The sold-out path is most of the traffic at opening, so it touches no database: the caller's token and
+communities and the launch's facts come from memory (``accounts.token_cache``, ``launches.buy_cache``)
+and the gate in Redis (``launches.gate``) says the units are spoken for. ``peek`` — the launch's numbers
+and the caller's community in one read by primary key — serves the other paths. Units move through
+``launches.stock`` only. Lock order: hold → allowance → launch (see ``launches.stock``)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import make_transient_to_detached
 
 from accounts.models import User
 from core import clock
 from core.errors import Conflict, DomainError, NotFound
 from core.extensions import db
 from core.validation import MAX_ID
-from launches import stock
+from launches import buy_cache, gate, stock
 from launches.models import (
     Hold,
     HoldSource,
@@ -92,7 +94,7 @@ def sold_out_error(available: int = 0) -> Conflict:
     return Conflict("sold_out", _l("Sold out."))
 
 
-def _refuse_unless_open(found: Peek, now: datetime) -> None:
+def _refuse_unless_open(found: Peek | buy_cache.Facts, now: datetime) -> None:
     if found.status != LaunchStatus.PUBLISHED:
         raise Conflict("closed", _l("This launch was cancelled."))
     if found.opens_at > now:
@@ -107,13 +109,16 @@ def check_quantity(quantity, limit: int) -> None:
                           status=422)
 
 
-def _hold_on_launch(found: Peek, user_id: int, quantity: int, now: datetime) -> Hold:
+def _limit_reached(limit: int) -> Conflict:
+    return Conflict("limit_reached", _l("Each member may buy at most %(n)s here.", n=limit), field="quantity")
+
+
+def _hold_on_launch(found: Peek | buy_cache.Facts, user_id: int, quantity: int, now: datetime) -> Hold:
     """Count the units against the member's limit, write the hold, then take the units on the launch —
     the launch's row last, so its lock is held only for that UPDATE and the commit. Raises
     ``limit_reached`` / ``sold_out`` (409) having changed nothing."""
     if stock.take_allowance(found.id, user_id, quantity, found.per_member_limit) is None:
-        raise Conflict("limit_reached", _l("Each member may buy at most %(n)s here.", n=found.per_member_limit),
-                       field="quantity")
+        raise _limit_reached(found.per_member_limit)
     hold = Hold(launch_id=found.id, user_id=user_id, community_id=found.community_id, quantity=quantity,
                 source=HoldSource.FIRST_COME, status=HoldStatus.HELD,
                 expires_at=now + timedelta(minutes=found.checkout_minutes))
@@ -132,16 +137,62 @@ def reserve(user: User, launch_id: int, quantity: int = 1, community: Community 
     """Hold ``quantity`` units of an open first-come launch for its checkout window. Raises ``not_found``
     (not a member of a launch community, or a draft), ``not_first_come`` (a raffle), ``not_open`` /
     ``closed`` (409), ``bad_quantity`` (1 to the per-member limit), ``sold_out`` and ``limit_reached``
-    (409: the member's holds and purchases would pass the limit)."""
-    found = peek(user, launch_id, community)
+    (409: the member's holds and purchases would pass the limit).
+
+    The hot path: who may buy comes from memory (``launches.buy_cache``), the gate in Redis
+    (``launches.gate``) turns the crowd away once the units are spoken for, and only requests it admits
+    reach the database — on PostgreSQL as one round trip (``stock.reserve_at_once``)."""
+    facts = buy_cache.facts_for(user, launch_id, community)
     now = clock.now()
-    if found.mode != LaunchMode.FIRST_COME:
+    if facts.mode != LaunchMode.FIRST_COME:
         raise Conflict("not_first_come", _l("This launch is a raffle: enter the draw instead."))
-    _refuse_unless_open(found, now)
-    check_quantity(quantity, found.per_member_limit)
-    if found.available < quantity:
-        raise sold_out_error(found.available)
-    return _hold_on_launch(found, user.id, quantity, now)
+    _refuse_unless_open(facts, now)
+    check_quantity(quantity, facts.per_member_limit)
+    ticket = gate.take(launch_id, quantity, lambda: _left(launch_id))
+    if ticket is not None and not ticket[0]:
+        raise sold_out_error(ticket[1])
+    try:
+        return _hold(facts, user.id, quantity, now)
+    except Conflict as refusal:
+        if ticket is not None:
+            if refusal.code == "sold_out":
+                gate.settle(launch_id, _left(launch_id))
+            else:
+                gate.give_back(launch_id, quantity)
+        raise
+    except Exception:
+        if ticket is not None:
+            gate.give_back(launch_id, quantity)
+        raise
+
+
+def _left(launch_id: int) -> int:
+    found = stock.counts(launch_id)
+    return found.available if found else 0
+
+
+def _hold(facts: buy_cache.Facts, user_id: int, quantity: int, now: datetime) -> Hold:
+    if db.engine.dialect.name != "postgresql":
+        left = _left(facts.id)
+        if left < quantity:
+            raise sold_out_error(left)
+        return _hold_on_launch(facts, user_id, quantity, now)
+    try:
+        hold_id, expires_at = stock.reserve_at_once(facts.id, user_id, facts.community_id, quantity, now)
+    except stock.Refused as refused:
+        if refused.code == "limit_reached":
+            raise _limit_reached(refused.detail) from None
+        if refused.code == "sold_out":
+            raise sold_out_error(refused.detail) from None
+        buy_cache.forget(facts.id)  # this process's facts were stale
+        if refused.code == "not_open":
+            raise Conflict("not_open", _l("This launch has not opened yet.")) from None
+        raise Conflict("closed", _l("This launch has closed.")) from None
+    hold = Hold(id=hold_id, launch_id=facts.id, user_id=user_id, community_id=facts.community_id,
+                quantity=quantity, source=HoldSource.FIRST_COME, status=HoldStatus.HELD, expires_at=expires_at,
+                order_id=None, created_at=now, updated_at=now)
+    make_transient_to_detached(hold)
+    return db.session.merge(hold, load=False)  # the committed row, in this session, with no SQL
 
 
 def _my_hold(user: User, launch_id: int, hold_id: int) -> Hold:

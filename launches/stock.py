@@ -4,18 +4,29 @@ concurrency can oversell (``sold + held <= stock``) nor take a member past the l
 
 Lock order, the same in every transaction: a hold or waitlist row first, then the member's allowance,
 then the launch. The launch's row is the hot one, so it is locked last and held for the shortest time.
-Nothing here commits; the row locks last until the caller's unit of work ends."""
+Nothing here commits — the row locks last until the caller's unit of work ends — except
+``reserve_at_once``, PostgreSQL's first-come hold: the same three writes in one call of the
+``launch_reserve`` function (migration 7e1f4c2a9d35), committed by itself in one round trip so the launch
+row is never locked across the network."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import partial
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
+from core import hot_cache
+from core.db import after_commit
 from core.extensions import db
+from launches import gate
 from launches.models import Allowance, Launch, LaunchStatus
+
+#: what ``reserve_at_once`` may refuse with (the function's exception messages)
+REFUSALS = ("limit_reached", "sold_out", "closed", "not_open")
 
 
 @dataclass(frozen=True)
@@ -89,8 +100,14 @@ def hold_units(launch_id: int, quantity: int, now: datetime) -> Counts | None:
         Launch.sold + Launch.held + quantity <= Launch.stock), held=Launch.held + quantity)
 
 
+def _reopen_gate(launch_id: int) -> None:
+    """Units came back: once they are committed, the gate reads its count again (``launches.gate``)."""
+    after_commit(partial(gate.forget, launch_id))
+
+
 def release_units(launch_id: int, quantity: int) -> Counts | None:
     """Held units go back on sale (a hold expired or was cancelled)."""
+    _reopen_gate(launch_id)
     return _update_launch(launch_id, Launch.held >= quantity, held=Launch.held - quantity)
 
 
@@ -104,4 +121,35 @@ def add_stock(launch_id: int, units: int) -> Counts | None:
     """A restock: ``units`` more for sale (offer them with ``launches.waitlist.offer_restock``)."""
     if units < 1:
         raise ValueError("a restock adds at least one unit")
+    _reopen_gate(launch_id)
     return _update_launch(launch_id, sa.true(), stock=Launch.stock + units)
+
+
+class Refused(Exception):
+    """``launch_reserve`` wrote nothing: ``code`` is one of ``REFUSALS``; ``detail`` the units left (or, for
+    ``limit_reached``, the limit)."""
+
+    def __init__(self, code: str, detail: int) -> None:
+        super().__init__(code)
+        self.code, self.detail = code, detail
+
+
+def reserve_at_once(launch_id: int, user_id: int, community_id: int, quantity: int,
+                    now: datetime) -> tuple[int, datetime]:
+    """PostgreSQL only: a first-come hold of ``quantity`` units — the hold, the member's allowance and the
+    launch's ``held`` — in its own transaction on its own connection, committed before this returns.
+    Returns the hold's id and expiry; raises ``Refused`` having written nothing."""
+    try:
+        with hot_cache.autocommit_engine().connect() as connection:
+            row = connection.execute(sa.text(
+                "SELECT hold_id, expires_at FROM launch_reserve(:launch, :user, :community, :quantity, :now)"),
+                {"launch": launch_id, "user": user_id, "community": community_id, "quantity": quantity,
+                 "now": now}).one()
+    except DBAPIError as error:
+        diag = getattr(error.orig, "diag", None)
+        code = getattr(diag, "message_primary", None)
+        if getattr(diag, "sqlstate", None) != "P0001" or code not in REFUSALS:
+            raise
+        raise Refused(code, int(diag.message_detail or 0)) from None
+    _forget(launch_id)
+    return row.hold_id, row.expires_at.astimezone(UTC)
