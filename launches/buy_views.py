@@ -78,7 +78,7 @@ def buy_box(launch: Launch, now: datetime) -> BuyBox:
     else:
         state = "open" if launch.available > 0 else "sold_out"
     return BuyBox(state, launch.available, live, bought, entry, waitlist.place_in_line(entry) if entry else 0,
-                  paid, paying, live is not None and launch.price > 0 and hold_payments.card_available())
+                  paid, paying, live is not None and holds.unit_price(live) > 0 and hold_payments.card_available())
 
 
 @bp.app_context_processor

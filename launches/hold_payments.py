@@ -34,12 +34,10 @@ from core.extensions import db
 from launches import holds, stock, waitlist
 from launches.models import Hold, HoldStatus, WaitlistEntry, WaitlistStatus
 from orders.models import Order, OrderStatus
-from orders.services import LineSpec, create_order
 from payments import dunning, refunds
 from payments.gateway import current_gateway_name, gateway_named
 from payments.models import Payment, PaymentPurpose, PaymentStatus
 from payments.services import Call, create_payment, detached, get_payment, record_result
-from shopkeeper.models import Membership
 
 PREFIX = "hold:"  #: a hold's payments are made for ``hold:<id>``
 LATE_REFUND_KEY = "late-refund"  #: a late success's refund: ``late-refund:<payment's key>``
@@ -123,23 +121,16 @@ def pay_by_card(user: User, launch_id: int, hold_id: int, payment_method: str | 
     holds._require_live(hold)
     if not card_available():
         raise Conflict("card_unavailable", _l("Card payments are not taken here: pay at pickup."))
-    launch = hold.launch
-    if launch.price * hold.quantity == 0:
+    if holds.unit_price(hold) * hold.quantity == 0:
         raise Conflict("nothing_to_pay", _l("This costs nothing: choose to pay at pickup."))
-    membership = db.session.execute(sa.select(Membership).where(
-        Membership.community_id == hold.community_id, Membership.user_id == user.id)).scalar_one_or_none()
     try:
         with db.session.begin_nested():
-            order = create_order(user_id=user.id, community_id=hold.community_id,
-                                 pickup_point_id=membership.pickup_point_id if membership else None,
-                                 source=holds.SOURCE, source_id=hold.id, currency=launch.currency,
-                                 lines=[LineSpec(launch.variant_id, hold.quantity, launch.price,
-                                                 launch.variant.wholesale_price)])
+            order = holds.order_for(user, hold)
     except IntegrityError:  # another tab got there first (SQLite takes no row lock): answer what it made
         db.session.refresh(hold)
         return _continue(hold, balance_of(hold.id), payment_method)
     payment = create_payment(PaymentPurpose.BALANCE, reference_for(hold.id), user, order.total_amount,
-                             launch.currency, gateway=current_gateway_name())
+                             order.currency, gateway=current_gateway_name())
     payment.action_due_at = deadline(hold)  # set first: transitions then sets no 72-hour dunning deadline
     hold.status, hold.order_id = HoldStatus.ORDERED, order.id
     db.session.flush()

@@ -22,7 +22,7 @@ from core import clock
 from core.errors import Conflict, DomainError, NotFound
 from core.extensions import db
 from core.validation import MAX_ID
-from launches import buy_cache, gate, stock
+from launches import buy_cache, gate, reveals, stock
 from launches.models import (
     Hold,
     HoldSource,
@@ -34,6 +34,7 @@ from launches.models import (
     WaitlistStatus,
     launch_communities,
 )
+from orders.models import Order
 from orders.services import LineSpec, create_order
 from payments.models import Payment, PaymentPurpose
 from payments.services import create_payment
@@ -226,21 +227,32 @@ def pay_offline(user: User, launch_id: int, hold_id: int) -> Hold:
     _require_live(hold)
     if stock.sell_units(hold.launch_id, hold.quantity) is None:
         raise RuntimeError(f"launch {hold.launch_id} holds fewer units than hold {hold.id}")
-    launch = hold.launch
-    membership = db.session.execute(sa.select(Membership).where(
-        Membership.community_id == hold.community_id, Membership.user_id == user.id)).scalar_one_or_none()
-    order = create_order(user_id=user.id, community_id=hold.community_id,
-                         pickup_point_id=membership.pickup_point_id if membership else None, source=SOURCE,
-                         source_id=hold.id, currency=launch.currency,
-                         lines=[LineSpec(launch.variant_id, hold.quantity, launch.price,
-                                         launch.variant.wholesale_price)])
-    create_payment(PaymentPurpose.BALANCE, f"hold:{hold.id}", user, order.total_amount, launch.currency,
+    order = order_for(user, hold)
+    create_payment(PaymentPurpose.BALANCE, f"hold:{hold.id}", user, order.total_amount, order.currency,
                    gateway="offline")
     hold.status, hold.order_id = HoldStatus.ORDERED, order.id
     db.session.execute(sa.update(WaitlistEntry).where(WaitlistEntry.hold_id == hold.id)
                        .values(status=WaitlistStatus.CLAIMED).execution_options(synchronize_session=False))
     db.session.flush()
     return hold
+
+
+def unit_price(hold: Hold) -> int:
+    """What a unit of the hold costs: the price in force when it was made (a stage revealed later with
+    another price does not change what the member was shown)."""
+    return reveals.current_price(hold.launch, hold.created_at)
+
+
+def order_for(user: User, hold: Hold) -> Order:
+    """The Order a hold becomes (source "launch", the hold's id; the member's pickup point there)."""
+    launch = hold.launch
+    membership = db.session.execute(sa.select(Membership).where(
+        Membership.community_id == hold.community_id, Membership.user_id == user.id)).scalar_one_or_none()
+    return create_order(user_id=user.id, community_id=hold.community_id,
+                        pickup_point_id=membership.pickup_point_id if membership else None, source=SOURCE,
+                        source_id=hold.id, currency=launch.currency,
+                        lines=[LineSpec(launch.variant_id, hold.quantity, unit_price(hold),
+                                        launch.variant.wholesale_price)])
 
 
 def _let_go(hold: Hold, status: HoldStatus) -> None:

@@ -265,3 +265,23 @@ def test_nobody_reserves_once_the_launch_has_closed(client):
     clock.advance(timedelta(minutes=5))
     refused = _reserve(client, launch, member, quantity=1)
     assert refused.status_code == 409 and refused.json["error"]["code"] == "closed"
+
+
+def test_a_hold_costs_the_price_in_force_when_it_was_made(client):
+    from launches.models import RevealStage
+
+    clock.freeze()
+    launch = make_launch(stock=5, price=9900)
+    db.session.add_all([RevealStage(launch_id=launch.id, reveal_at=clock.now() - timedelta(minutes=5), title="Price",
+                                    body="", price=12900),
+                        RevealStage(launch_id=launch.id, reveal_at=clock.now() + timedelta(minutes=5), title="Later",
+                                    body="", price=15900)])
+    db.session.commit()
+    member = add_member(launch.communities[0])
+    hold = make_hold(launch, member)
+    clock.advance(timedelta(minutes=6))  # a later stage's price is revealed before they pay
+    holds.pay_offline(member, launch.id, hold.id)
+    db.session.commit()
+    order = _fresh(Order, _fresh(Hold, hold.id).order_id)
+    assert order.total_amount == 12900
+    assert db.session.query(Payment).filter_by(reference=f"hold:{hold.id}").one().amount == 12900
