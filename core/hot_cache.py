@@ -24,6 +24,8 @@ from typing import Any
 
 from cachetools import TTLCache
 from flask import Flask, current_app, g
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -227,6 +229,26 @@ def reset() -> None:
                 each.clear()
     g.pop("tuan_generation", None)
     guarded_call(lambda client: [client.delete(key) for key in client.scan_iter(redis_key("*"), count=1000)])
+
+
+@event.listens_for(Session, "after_begin")
+def _began(session: Session, _transaction, _connection) -> None:
+    session.info["in_database_transaction"] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop("in_database_transaction", None)
+
+
+def session_in_database_transaction() -> bool:
+    """Whether this unit of work's session has a database transaction open — then a hot-path statement
+    must run inside it: on a connection of its own it would not see the session's writes, and could wait
+    forever for a row lock the session holds (a script reserving twice in one transaction)."""
+    from core.extensions import db
+
+    return bool(db.session.info.get("in_database_transaction"))
 
 
 def autocommit_engine():

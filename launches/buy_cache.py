@@ -96,8 +96,8 @@ def _launch_facts(launch_id: int) -> Facts | None:
 
 def _read(query) -> list:
     """On PostgreSQL, on a connection of its own in autocommit: the request's session opens no
-    transaction (which it would have to end with one more round trip)."""
-    if db.engine.dialect.name != "postgresql":
+    transaction (which it would have to end with one more round trip) — unless it has one already."""
+    if db.engine.dialect.name != "postgresql" or hot_cache.session_in_database_transaction():
         return db.session.execute(query).all()
     with hot_cache.autocommit_engine().connect() as connection:
         return connection.execute(query).all()

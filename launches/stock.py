@@ -6,8 +6,9 @@ Lock order, the same in every transaction: a hold or waitlist row first, then th
 then the launch. The launch's row is the hot one, so it is locked last and held for the shortest time.
 Nothing here commits — the row locks last until the caller's unit of work ends — except
 ``reserve_at_once``, PostgreSQL's first-come hold: the same three writes in one call of the
-``launch_reserve`` function (migration 7e1f4c2a9d35), committed by itself in one round trip so the launch
-row is never locked across the network."""
+``launch_reserve`` function (migration 7e1f4c2a9d35) which, for a request that has not touched the
+database otherwise, commits by itself in one round trip so the launch row is never locked across the
+network."""
 
 from __future__ import annotations
 
@@ -137,14 +138,20 @@ class Refused(Exception):
 def reserve_at_once(launch_id: int, user_id: int, community_id: int, quantity: int,
                     now: datetime) -> tuple[int, datetime]:
     """PostgreSQL only: a first-come hold of ``quantity`` units — the hold, the member's allowance and the
-    launch's ``held`` — in its own transaction on its own connection, committed before this returns.
-    Returns the hold's id and expiry; raises ``Refused`` having written nothing."""
+    launch's ``held`` — in one call of ``launch_reserve``. When the unit of work has not touched the
+    database yet (a request answered from the caches), on a connection of its own in autocommit: one round
+    trip, committed before this returns. Otherwise inside the unit of work (in a savepoint), which then
+    holds the launch row until it commits. Returns the hold's id and expiry; raises ``Refused`` having
+    written nothing."""
+    statement = sa.text("SELECT hold_id, expires_at FROM launch_reserve(:launch, :user, :community, :quantity, :now)")
+    values = {"launch": launch_id, "user": user_id, "community": community_id, "quantity": quantity, "now": now}
     try:
-        with hot_cache.autocommit_engine().connect() as connection:
-            row = connection.execute(sa.text(
-                "SELECT hold_id, expires_at FROM launch_reserve(:launch, :user, :community, :quantity, :now)"),
-                {"launch": launch_id, "user": user_id, "community": community_id, "quantity": quantity,
-                 "now": now}).one()
+        if hot_cache.session_in_database_transaction():
+            with db.session.begin_nested():
+                row = db.session.execute(statement, values).one()
+        else:
+            with hot_cache.autocommit_engine().connect() as connection:
+                row = connection.execute(statement, values).one()
     except DBAPIError as error:
         diag = getattr(error.orig, "diag", None)
         code = getattr(diag, "message_primary", None)

@@ -13,12 +13,11 @@ from accounts import services as accounts
 from core import clock, hot_cache
 from core.db import commit
 from core.extensions import db
-from launches import gate, holds
+from launches import buy_cache, gate, holds
 from launches.models import Launch
 from shopkeeper import invites
 from tests.drop_factories import make_hold, make_launch
 from tests.factories import add_member, make_community, token_headers
-
 
 
 def _reserve(client, launch, headers, body=None, language=None):
@@ -219,3 +218,32 @@ def test_a_database_that_refuses_connections_gets_503_and_nothing_is_saved(clien
     assert answer.status_code == 503 and answer.headers["Retry-After"] == "2"
     assert answer.json["error"]["code"] == "busy"
     assert db.session.execute(sa.select(Launch.held).where(Launch.id == launch.id)).scalar() == 0
+
+
+def test_a_request_answered_from_the_caches_reserves_in_one_round_trip_of_its_own(app, client, monkeypatch):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("launch_reserve() is PostgreSQL's")
+    launch = make_launch(stock=3)
+    first, second = (add_member(launch.communities[0]) for _ in range(2))
+    headers = token_headers(second)
+    assert _reserve(client, launch, token_headers(first)).status_code == 201  # fills the launch's facts
+    assert client.get("/api/v1/me", headers=headers).status_code == 200  # and the second member's grant
+    buy_cache.facts_for(second, launch.id)  # and communities, as any earlier request of theirs would
+    commit()
+    connections: list = []
+    engine = hot_cache.autocommit_engine()
+    monkeypatch.setattr(hot_cache, "autocommit_engine", lambda: connections.append(True) or engine)
+    answer = _reserve(client, launch, headers)
+    assert answer.status_code == 201 and connections == [True]
+    assert db.session.execute(sa.select(Launch.held).where(Launch.id == launch.id)).scalar() == 2
+
+
+def test_a_script_reserving_twice_in_one_transaction_does_not_wait_on_itself(client):
+    launch = make_launch(stock=5, per_member_limit=2)
+    member = add_member(launch.communities[0])
+    first = holds.reserve(member, launch.id, 1)
+    holds.pay_offline(member, launch.id, first.id)  # the launch row is now locked by this transaction
+    second = holds.reserve(member, launch.id, 1)
+    commit()
+    assert (first.quantity, second.quantity) == (1, 1)
+    assert db.session.execute(sa.select(Launch.sold + Launch.held).where(Launch.id == launch.id)).scalar() == 2
