@@ -38,6 +38,15 @@ def _heard_sold_out(client, launch, headers) -> None:
     assert answer.status_code == 409 and answer.json["error"]["code"] == "sold_out"
 
 
+def _a_member_told_sold_out(client):
+    """A sold-out launch and a member (with a token) who was told so once, through Flask."""
+    launch = _sold_out_launch()
+    member = add_member(launch.communities[0])
+    headers = token_headers(member)
+    _heard_sold_out(client, launch, headers)
+    return launch, member, headers
+
+
 def _shortcut_taken(app, monkeypatch) -> list:
     """Record whether each answer came from the shortcut (it never reaches Flask's dispatch)."""
     reached: list = []
@@ -70,10 +79,7 @@ def test_the_shortcut_answers_exactly_what_the_endpoint_answers(redis_app, clien
 
 @pytest.mark.parametrize("case", ["cookie", "query", "other_field", "bool_quantity", "over_limit", "no_body"])
 def test_the_shortcut_leaves_anything_unusual_to_flask(redis_app, client, monkeypatch, case):
-    launch = _sold_out_launch()
-    member = add_member(launch.communities[0])
-    headers = token_headers(member)
-    _heard_sold_out(client, launch, headers)
+    launch, member, headers = _a_member_told_sold_out(client)
     reached = _shortcut_taken(redis_app, monkeypatch)
     url = f"/api/v1/launches/{launch.id}/holds"
     if case == "cookie":
@@ -108,10 +114,7 @@ def test_a_revoked_token_is_refused_at_once_though_its_grant_was_cached(client):
 
 
 def test_a_deactivated_account_is_refused_at_once(client):
-    launch = _sold_out_launch()
-    member = add_member(launch.communities[0])
-    headers = token_headers(member)
-    _heard_sold_out(client, launch, headers)
+    launch, member, headers = _a_member_told_sold_out(client)
     member.is_active_account = False
     commit()
     assert _reserve(client, launch, headers).status_code == 401
@@ -156,10 +159,7 @@ def test_units_coming_back_are_on_sale_at_once(client):
 def test_a_restock_is_on_sale_at_once(client):
     from launches import services
 
-    launch = _sold_out_launch()
-    member = add_member(launch.communities[0])
-    headers = token_headers(member)
-    _heard_sold_out(client, launch, headers)
+    launch, member, headers = _a_member_told_sold_out(client)
     owner = launch.communities[0].owner
     services.restock(owner, launch.id, 1)
     commit()

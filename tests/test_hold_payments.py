@@ -76,6 +76,16 @@ def _in_the_browser(stub, payment: Payment, card: str = TEST_CARD) -> str:
     return payment.gateway_id
 
 
+
+def _paying_by_card(client):
+    """With the clock frozen: a member holds the one unit of a launch and chooses to pay by card."""
+    clock.freeze()
+    launch = make_launch(stock=1, checkout_minutes=10)
+    member = add_member(launch.communities[0])
+    hold = make_hold(launch, member)
+    _pay(client, hold, member, method="card")
+    return launch, member, hold
+
 def test_the_launch_page_offers_card_beside_pickup_only_when_the_app_takes_cards(client, app):
     launch = make_launch(stock=2)
     member = add_member(launch.communities[0])
@@ -232,11 +242,7 @@ def test_the_api_card_answer_has_what_a_client_needs_to_finish_the_payment(clien
 
 
 def test_a_card_not_paid_in_time_cancels_the_order_and_its_unit_goes_to_the_waitlist(client, stub):
-    clock.freeze()
-    launch = make_launch(stock=1, checkout_minutes=10)
-    member = add_member(launch.communities[0])
-    hold = make_hold(launch, member)
-    _pay(client, hold, member, method="card")
+    launch, member, hold = _paying_by_card(client)
     waiting = add_member(launch.communities[0])
     waitlist.join(waiting, launch.id)
     db.session.commit()
@@ -259,11 +265,7 @@ def test_a_card_not_paid_in_time_cancels_the_order_and_its_unit_goes_to_the_wait
 
 
 def test_a_card_payment_that_succeeds_after_the_order_was_cancelled_is_refunded(client, stub):
-    clock.freeze()
-    launch = make_launch(stock=1, checkout_minutes=10)
-    member = add_member(launch.communities[0])
-    hold = make_hold(launch, member)
-    _pay(client, hold, member, method="card")
+    launch, member, hold = _paying_by_card(client)
     payment = _payment(hold)
     clock.advance(timedelta(minutes=16))
     stub.fail_next(500)  # Stripe does not hear the cancel: the intent can still be paid
@@ -283,11 +285,7 @@ def test_a_card_payment_that_succeeds_after_the_order_was_cancelled_is_refunded(
 
 
 def test_the_sweeper_refunds_a_late_success_whose_refund_job_was_lost(client, stub, monkeypatch):
-    clock.freeze()
-    launch = make_launch(stock=1, checkout_minutes=10)
-    member = add_member(launch.communities[0])
-    hold = make_hold(launch, member)
-    _pay(client, hold, member, method="card")
+    launch, member, hold = _paying_by_card(client)
     clock.advance(timedelta(minutes=16))
     stub.fail_next(500)
     hold_payment_jobs.expire_unpaid_card_orders()

@@ -98,10 +98,7 @@ class PageWatch:
     server_errors: list[str] = field(default_factory=list)
 
 
-@pytest.fixture
-def phone(browser, live_server) -> Iterator:
-    """A fresh phone-sized page (390×844, touch, en-US) whose relative URLs go to the live server.
-    The test fails if any page threw a script error or any answer was a 5xx."""
+def _watched_phone(browser, live_server) -> Iterator:
     context = browser.new_context(base_url=live_server.url, **PHONE)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
@@ -115,6 +112,19 @@ def phone(browser, live_server) -> Iterator:
         context.close()
     assert not watch.script_errors, watch.script_errors
     assert not watch.server_errors, watch.server_errors
+
+
+@pytest.fixture
+def phone(browser, live_server) -> Iterator:
+    """A fresh phone-sized page (390×844, touch, en-US) whose relative URLs go to the live server.
+    The test fails if any page threw a script error or any answer was a 5xx."""
+    yield from _watched_phone(browser, live_server)
+
+
+@pytest.fixture
+def second_phone(browser, live_server) -> Iterator:
+    """Another phone with its own cookies (a second member), watched like ``phone``."""
+    yield from _watched_phone(browser, live_server)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ sees "Sold out" without reloading (acceptance item 4 of issue #4)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -20,7 +19,6 @@ from launches import services
 from launches.models import Hold, HoldStatus, Launch
 from orders.models import Order
 from payments.models import Payment, PaymentStatus
-from tests.browser.conftest import PHONE, TIMEOUT_MS, PageWatch
 from tests.browser.phone import assert_fits_phone, log_in
 from tests.factories import add_member, make_community, make_pickup_point, make_product, make_supplier, make_user
 
@@ -29,24 +27,6 @@ pytestmark = pytest.mark.browser
 STAGE_TITLE, STAGE_TEXT = "Midnight Matcha", "Stone-ground in Uji, one tin of 40 g"
 #: the stock poll runs every 1.5 s; a few seconds more for two busy cores
 SOLD_OUT_WITHIN_MS = 6_000
-
-
-@pytest.fixture
-def second_phone(browser, live_server) -> Iterator:
-    """Another phone (its own cookies) on the live server, watched like ``phone``."""
-    context = browser.new_context(base_url=live_server.url, **PHONE)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    watch = PageWatch()
-    page.on("pageerror", lambda error: watch.script_errors.append(str(error)))
-    page.on("response", lambda response: response.status >= 500 and watch.server_errors.append(
-        f"{response.status} {response.request.method} {response.url}"))
-    try:
-        yield page
-    finally:
-        context.close()
-    assert not watch.script_errors, watch.script_errors
-    assert not watch.server_errors, watch.server_errors
 
 
 def _launch_with_a_stage(community, start):
