@@ -2,20 +2,18 @@
 them go; expired holds give their units back; and whatever the concurrency, sold + held never passes the
 stock and no member passes their limit (acceptance 2, on PostgreSQL)."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 
 from core import clock
-from core.errors import DomainError
 from core.extensions import db
 from launches import hold_jobs, holds, stock
 from launches.models import Allowance, Hold, HoldStatus, Launch
 from orders.models import Order, OrderStatus
 from payments.models import Payment, PaymentPurpose, PaymentStatus
 from payments.services import mark_paid_offline
+from tests.concurrency import all_at_once
 from tests.drop_factories import make_hold, make_launch
 from tests.factories import add_member, count, login_as, make_community, token_headers
 
@@ -152,26 +150,13 @@ def test_another_members_hold_is_not_found(client):
 
 def _concurrently(app, calls: list[tuple[int, int]], quantity: int = 1) -> list[str]:
     """Each (user id, launch id) reserves at once in its own thread, session and unit of work."""
-    start = threading.Barrier(len(calls))
+    from accounts.models import User
 
-    def reserve_one(args):
-        from accounts.models import User
+    def reserve(user_id: int, launch_id: int) -> str:
+        holds.reserve(db.session.get(User, user_id), launch_id, quantity)
+        return "ok"
 
-        user_id, launch_id = args
-        start.wait()
-        with app.app_context():
-            try:
-                holds.reserve(db.session.get(User, user_id), launch_id, quantity)
-                db.session.commit()
-                return "ok"
-            except DomainError as error:
-                db.session.rollback()
-                return error.code
-            finally:
-                db.session.remove()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(reserve_one, calls))
+    return all_at_once(app, calls, reserve)
 
 
 def _needs_postgresql():

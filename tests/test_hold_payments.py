@@ -6,8 +6,6 @@ first), and a success that comes after that is refunded. Paying at pickup works 
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -16,7 +14,6 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 import app as app_module
 from core import clock
-from core.errors import DomainError
 from core.extensions import db
 from launches import hold_payment_jobs, hold_payments, waitlist
 from launches.models import Allowance, Hold, HoldStatus, Launch, WaitlistStatus
@@ -24,6 +21,7 @@ from orders.models import Order, OrderStatus
 from payments.models import Payment, PaymentPurpose, PaymentStatus
 from payments.services import detached, mark_paid_offline
 from payments.stripe_gateway import stripe_gateway
+from tests.concurrency import all_at_once
 from tests.drop_factories import make_hold, make_launch
 from tests.factories import add_member, count, login_as, token_headers
 from tests.payment_helpers import TEST_CARD, deliver, stripe_stub_fixture  # noqa: F401
@@ -151,25 +149,13 @@ def test_two_tabs_paying_at_the_same_moment_make_one_order_and_one_intent(app, s
     member = add_member(launch.communities[0])
     hold = make_hold(launch, member)
     member_id, launch_id, hold_id = member.id, launch.id, hold.id  # read here: threads share no session
-    start = threading.Barrier(4)
 
-    def pay(_):
+    def pay(user_id: int) -> int:
         from accounts.models import User
 
-        start.wait()
-        with app.app_context():
-            try:
-                checkout = hold_payments.pay_by_card(db.session.get(User, member_id), launch_id, hold_id)
-                db.session.commit()
-                return checkout.payment.id
-            except DomainError as error:
-                db.session.rollback()
-                return error.code
-            finally:
-                db.session.remove()
+        return hold_payments.pay_by_card(db.session.get(User, user_id), launch_id, hold_id).payment.id
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        results = list(pool.map(pay, range(4)))
+    results = all_at_once(app, [(member_id,)] * 4, pay)
     assert len(set(results)) == 1 and isinstance(results[0], int)
     assert count(Order) == 1 and count(Payment) == 1 and len(_intents(stub)) == 1
     assert _counts(launch) == (0, 1, 2)

@@ -2,8 +2,6 @@
 one offer's tiers, so everyone's price falls together; capacity holds under concurrent pledges; nobody
 pays more than the price they were shown."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -14,6 +12,7 @@ from core.extensions import db
 from groupbuy import pledges, pricing
 from groupbuy.models import Pledge, PledgeStatus
 from supplier.models import Offer
+from tests.concurrency import all_at_once
 from tests.factories import add_member, count, login_as, make_community, make_pickup_point, token_headers
 from tests.groupbuy_factories import make_group_buy, make_offer, make_pledge
 
@@ -189,27 +188,14 @@ def test_capacity_is_never_exceeded_by_50_concurrent_pledges(app):
     group_buy = make_group_buy(make_offer(moq=10, capacity=30))
     members = [add_member(group_buy.community) for _ in range(50)]
     ids = [(member.id, group_buy.id, group_buy.pickup_points[0].id) for member in members]
-    start = threading.Barrier(50)
 
-    def pledge_one(args):
-        user_id, group_buy_id, point_id = args
+    def pledge_one(user_id: int, group_buy_id: int, point_id: int) -> str:
         from accounts.models import User
 
-        start.wait()  # all at once; each then takes one of the pool's connections
-        with app.app_context():
-            user = db.session.get(User, user_id)
-            try:
-                pledges.pledge(user, group_buy_id, quantity=1, pickup_point_id=point_id)
-                db.session.commit()
-                return "ok"
-            except DomainError as error:
-                db.session.rollback()
-                return error.code
-            finally:
-                db.session.remove()
+        pledges.pledge(db.session.get(User, user_id), group_buy_id, quantity=1, pickup_point_id=point_id)
+        return "ok"
 
-    with ThreadPoolExecutor(max_workers=50) as pool:
-        results = list(pool.map(pledge_one, ids))
+    results = all_at_once(app, ids, pledge_one)  # each then takes one of the pool's connections
     assert results.count("ok") == 30
     assert set(results) == {"ok", "over_capacity"}
     assert _fresh(Offer, group_buy.offer_id).pledged_quantity == 30
