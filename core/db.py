@@ -57,12 +57,17 @@ def enum_column(enum_cls: type[enum.Enum], **kwargs):
 
 
 def after_commit(callback: Callable[[], None]) -> None:
-    """Run ``callback`` once the current unit of work commits; forget it if it rolls back."""
+    """Run ``callback`` once the current unit of work commits; forget it if it rolls back. A savepoint
+    (``begin_nested``) released or rolled back inside the unit of work neither runs nor forgets anything:
+    only the outermost transaction's end does (a callback registered inside a savepoint that rolled back
+    still runs at the commit — jobs check what they find)."""
     db.session.info.setdefault("after_commit", []).append(callback)
 
 
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint was released: the unit of work goes on
+        return
     callbacks = session.info.pop("after_commit", [])
     for callback in callbacks:
         callback()
@@ -70,6 +75,8 @@ def _run_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_after_rollback(session: Session, previous_transaction) -> None:
+    if previous_transaction.nested:
+        return
     session.info.pop("after_commit", None)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from flask import Blueprint
 from hypothesis import given
 from hypothesis import strategies as st
@@ -193,3 +194,29 @@ def test_translated_errors_work_outside_a_request(app):
     from core.errors import NotFound
 
     assert str(NotFound().message) == "Not found."
+
+
+def test_work_after_commit_waits_for_the_unit_of_work_not_a_savepoint(app):
+    """A savepoint released (or rolled back) inside a unit of work is not its commit: after-commit work
+    (jobs, mail, the drop's gate) runs once, when the outermost transaction commits — never before the
+    data it needs is visible to others."""
+    from core.db import after_commit, commit
+
+    ran: list[str] = []
+    after_commit(lambda: ran.append("first"))
+    with db.session.begin_nested():
+        after_commit(lambda: ran.append("inside"))
+    assert ran == []
+    try:
+        with db.session.begin_nested():
+            raise ValueError("the savepoint rolls back")
+    except ValueError:
+        pass
+    assert ran == []
+    commit()
+    assert ran == ["first", "inside"]
+    db.session.execute(sa.text("SELECT 1"))
+    after_commit(lambda: ran.append("rolled back"))
+    db.session.rollback()
+    commit()
+    assert ran == ["first", "inside"]
