@@ -28,7 +28,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from accounts.models import User
-from core import clock, jobs
+from core import clock, jobs, notify
 from core.errors import Conflict
 from core.extensions import db
 from launches import holds, stock, waitlist
@@ -38,10 +38,15 @@ from payments import dunning, refunds
 from payments.gateway import current_gateway_name, gateway_named
 from payments.models import Payment, PaymentPurpose, PaymentStatus
 from payments.services import Call, create_payment, detached, get_payment, record_result
+from shopkeeper.models import Community
 
 PREFIX = "hold:"  #: a hold's payments are made for ``hold:<id>``
 LATE_REFUND_KEY = "late-refund"  #: a late success's refund: ``late-refund:<payment's key>``
 _UNPAID = (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION, PaymentStatus.FAILED)
+
+notify.register("launch_card_lapsed",
+                _l("Your card payment for “%(title)s” was not completed in time: the order is cancelled "
+                   "and the units went back on sale."), _l("Not paid in time: %(title)s"))
 
 
 def reference_for(hold_id: int) -> str:
@@ -248,6 +253,9 @@ def close_unpaid(payment_id: int) -> bool:
         return False
     holds._let_go(hold, HoldStatus.EXPIRED)
     waitlist.after_release(hold)
+    community = db.session.get(Community, hold.community_id)
+    notify.tell(hold.user, "launch_card_lapsed", key=f"launch-card-lapsed-{hold.id}",
+                link=f"/c/{community.slug}/launches/{hold.launch_id}", title=hold.launch.title)
     return True
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 import app as app_module
 from core import clock
 from core.extensions import db
+from core.notify import Notification
 from launches import hold_payment_jobs, hold_payments, waitlist
 from launches.models import Allowance, Hold, HoldStatus, Launch, WaitlistStatus
 from orders.models import Order, OrderStatus
@@ -248,6 +249,8 @@ def test_a_card_not_paid_in_time_cancels_the_order_and_its_unit_goes_to_the_wait
     late = _pay(client, hold, member, method="card", payment_method=TEST_CARD)
     assert late.status_code == 409 and late.json["error"]["code"] == "hold_expired"
     assert hold_payment_jobs.expire_unpaid_card_orders() == {}
+    told = db.session.execute(sa.select(Notification).where(Notification.kind == "launch_card_lapsed")).scalars().all()
+    assert [(n.user_id, n.link) for n in told] == [(member.id, f"/c/{launch.communities[0].slug}/launches/{launch.id}")]
 
 
 def test_a_card_payment_that_succeeds_after_the_order_was_cancelled_is_refunded(client, stub):
