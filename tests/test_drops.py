@@ -176,6 +176,35 @@ def test_200_concurrent_buyers_for_20_units_hold_exactly_20(app):
     assert stock.counts(launch.id).available == 0
 
 
+def test_200_concurrent_buyers_on_the_hot_path_hold_exactly_20(app, monkeypatch):
+    """The same, with every buyer's grant and communities already in memory, as at a real opening: each
+    reserve that gets through the gate is one call on a connection of its own (``reserve_at_once`` in
+    autocommit), and still exactly 20 units are held."""
+    from types import SimpleNamespace
+
+    from core import hot_cache
+    from launches import buy_cache
+
+    _needs_postgresql()
+    launch = make_launch(stock=20)
+    members = [add_member(launch.communities[0]) for _ in range(200)]
+    for member in members:  # what each member's earlier requests (the page, the stock poll) left in memory
+        buy_cache.facts_for(member, launch.id)
+    db.session.commit()
+    engine, own_connections = hot_cache.autocommit_engine(), []
+    monkeypatch.setattr(hot_cache, "autocommit_engine", lambda: own_connections.append(1) or engine)
+
+    def reserve(user_id: int, launch_id: int) -> str:
+        holds.reserve(SimpleNamespace(id=user_id, is_authenticated=True), launch_id, 1)  # no SQL for who
+        return "ok"
+
+    results = all_at_once(app, [(member.id, launch.id) for member in members], reserve)
+    assert results.count("ok") == 20 and set(results) == {"ok", "sold_out"}
+    assert len(own_connections) >= 20  # the holds were taken in one round trip each, off the session
+    counted = _fresh(Launch, launch.id)
+    assert (counted.held, counted.sold) == (20, 0) and count(Hold, Hold.status == HoldStatus.HELD) == 20
+
+
 def test_one_member_firing_many_concurrent_reserves_never_passes_their_limit(app):
     _needs_postgresql()
     launch = make_launch(stock=50, per_member_limit=2)
