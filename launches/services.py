@@ -23,7 +23,7 @@ from launches import raffle, stock, waitlist
 from launches.models import Launch, LaunchFollow, LaunchMode, LaunchStatus, RevealImage, RevealStage, launch_communities
 from shopkeeper.access import is_shopkeeper, membership_of, require_shopkeeper
 from shopkeeper.models import Community, Membership
-from shopkeeper.validation import MAX_ID, clean_text
+from shopkeeper.validation import MAX_ID, MAX_WHOLE, refuse, text_field, whole_number
 from supplier.access import is_staff
 from supplier.models import Product, Variant
 
@@ -31,7 +31,7 @@ MAX_TITLE = 160
 MAX_TEXT = 5000
 MAX_STAGES = 10
 MAX_IMAGES = 9
-MAX_UNITS = 2**31 - 1
+MAX_UNITS = MAX_WHOLE
 MAX_CHECKOUT_MINUTES = 24 * 60
 MAX_CLAIM_MINUTES = 7 * 24 * 60
 #: the fields a launch's maker may give and change
@@ -320,62 +320,43 @@ def _apply(launch: Launch, values: dict) -> None:
         setattr(launch, name, value)
 
 
-def _refuse(code: str, message, field: str):
-    raise DomainError(code, message, field=field, status=422)
-
-
-def _text(value, field: str, max_length: int, required: bool) -> str:
-    text = clean_text(value) if isinstance(value, str) else ""
-    if required and not text:
-        _refuse("required", _l("This field is required."), field)
-    if len(text) > max_length:
-        _refuse("too_long", _l("Keep it under %(n)s characters.", n=max_length), field)
-    return text
-
-
-def _count(value, field: str, low: int, high: int = MAX_UNITS) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        _refuse("out_of_range", _l("Enter a whole number from %(low)s to %(high)s.", low=low, high=high), field)
-    return value
-
-
 def _check(values: dict, *, creating: bool) -> dict:
     """The launch's fields validated together (defaults filled in): the first problem is refused."""
-    checked = {"title": _text(values.get("title"), "title", MAX_TITLE, required=True),
-               "teaser": _text(values.get("teaser") or "", "teaser", MAX_TEXT, required=False),
-               "price": _count(values.get("price"), "price", 0),
-               "stock": _count(values.get("stock"), "stock", 1),
-               "per_member_limit": _count(values.get("per_member_limit", 1), "per_member_limit", 1),
-               "checkout_minutes": _count(values.get("checkout_minutes") or 10, "checkout_minutes", 1,
+    checked = {"title": text_field(values.get("title"), "title", MAX_TITLE, required=True),
+               "teaser": text_field(values.get("teaser") or "", "teaser", MAX_TEXT, required=False),
+               "price": whole_number(values.get("price"), "price", 0),
+               "stock": whole_number(values.get("stock"), "stock", 1),
+               "per_member_limit": whole_number(values.get("per_member_limit", 1), "per_member_limit", 1),
+               "checkout_minutes": whole_number(values.get("checkout_minutes") or 10, "checkout_minutes", 1,
                                           MAX_CHECKOUT_MINUTES),
-               "claim_minutes": _count(values.get("claim_minutes") or 60, "claim_minutes", 1, MAX_CLAIM_MINUTES)}
+               "claim_minutes": whole_number(values.get("claim_minutes") or 60, "claim_minutes", 1, MAX_CLAIM_MINUTES)}
     try:
         checked["mode"] = LaunchMode(values.get("mode") or LaunchMode.FIRST_COME)
     except ValueError:
-        _refuse("bad_mode", _l("Choose first come or raffle."), "mode")
+        refuse("bad_mode", _l("Choose first come or raffle."), "mode")
     opens_at, closes_at = values.get("opens_at"), values.get("closes_at")
     if not isinstance(opens_at, datetime) or opens_at.tzinfo is None:
-        _refuse("required", _l("Give the opening time."), "opens_at")
+        refuse("required", _l("Give the opening time."), "opens_at")
     if creating and opens_at <= clock.now():
-        _refuse("in_the_past", _l("The opening time must be in the future."), "opens_at")
+        refuse("in_the_past", _l("The opening time must be in the future."), "opens_at")
     if closes_at is not None and (not isinstance(closes_at, datetime) or closes_at.tzinfo is None
                                   or closes_at <= opens_at):
-        _refuse("bad_close", _l("The closing time must come after the opening."), "closes_at")
+        refuse("bad_close", _l("The closing time must come after the opening."), "closes_at")
     if checked["mode"] == LaunchMode.RAFFLE and closes_at is None:
-        _refuse("required", _l("A raffle needs a closing time: the draw happens then."), "closes_at")
+        refuse("required", _l("A raffle needs a closing time: the draw happens then."), "closes_at")
     if checked["per_member_limit"] > checked["stock"]:
-        _refuse("limit_above_stock", _l("The per-member limit cannot exceed the stock."), "per_member_limit")
+        refuse("limit_above_stock", _l("The per-member limit cannot exceed the stock."), "per_member_limit")
     return {**checked, "opens_at": opens_at, "closes_at": closes_at}
 
 
 def _apply_stage(stage: RevealStage, *, reveal_at, title, body, price, specs) -> None:
     if not isinstance(reveal_at, datetime) or reveal_at.tzinfo is None:
-        _refuse("required", _l("Give the reveal time."), "reveal_at")
+        refuse("required", _l("Give the reveal time."), "reveal_at")
     stage.reveal_at = reveal_at
-    stage.title = _text(title, "title", MAX_TITLE, required=True)
-    stage.body = _text(body or "", "body", MAX_TEXT, required=False)
-    stage.price = None if price is None else _count(price, "price", 0)
-    stage.specs = _text(specs or "", "specs", MAX_TEXT, required=False)
+    stage.title = text_field(title, "title", MAX_TITLE, required=True)
+    stage.body = text_field(body or "", "body", MAX_TEXT, required=False)
+    stage.price = None if price is None else whole_number(price, "price", 0)
+    stage.specs = text_field(specs or "", "specs", MAX_TEXT, required=False)
 
 
 def _image_files(images: Iterable[FileStorage], already: int = 0) -> list[FileStorage]:

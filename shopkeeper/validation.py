@@ -8,6 +8,9 @@ import unicodedata
 from functools import lru_cache
 from zoneinfo import available_timezones
 
+from flask_babel import lazy_gettext as _l
+
+from core.errors import DomainError
 from core.validation import MAX_ID  # noqa: F401  (re-exported for this package)
 
 #: community slugs: lowercase letters, digits and single dashes, as they appear in /c/<slug>
@@ -26,6 +29,31 @@ def clean_text(value):
     if value is None:
         return None
     return str(value).replace("\x00", "").strip()
+
+
+#: counts in INTEGER columns (units, minutes, minor units)
+MAX_WHOLE = 2**31 - 1
+
+
+def refuse(code: str, message, field: str):
+    raise DomainError(code, message, field=field, status=422)
+
+
+def text_field(value, field: str, max_length: int, required: bool) -> str:
+    """A cleaned text field, refused (422 on ``field``) when required and empty or when too long."""
+    text = clean_text(value) if isinstance(value, str) else ""
+    if required and not text:
+        refuse("required", _l("This field is required."), field)
+    if len(text) > max_length:
+        refuse("too_long", _l("Keep it under %(n)s characters.", n=max_length), field)
+    return text
+
+
+def whole_number(value, field: str, low: int, high: int = MAX_WHOLE) -> int:
+    """An int from ``low`` to ``high`` (not a bool), refused (422 on ``field``) otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        refuse("out_of_range", _l("Enter a whole number from %(low)s to %(high)s.", low=low, high=high), field)
+    return value
 
 
 def is_slug(value: str) -> bool:
