@@ -75,6 +75,7 @@ def register_models() -> None:
     import orders.models  # noqa: F401
     import payments.models  # noqa: F401
     import shopkeeper.models  # noqa: F401
+    import subscriptions.models  # noqa: F401
     import supplier.models  # noqa: F401
 
     register_signal_receivers()
