@@ -11,7 +11,8 @@ from flask import Flask
 PERIODIC_JOBS = [("groupbuy.jobs:sweep_due_offers", 60), ("groupbuy.jobs:expire_overdue_balances", 300),
                  ("launches.jobs:post_due_reveals", 60), ("launches.hold_jobs:expire_due_holds", 60),
                  ("launches.hold_payment_jobs:expire_unpaid_card_orders", 60),
-                 ("launches.raffle_jobs:sweep_raffles", 60), ("launches.fanout:sweep_announcements", 60)]
+                 ("launches.raffle_jobs:sweep_raffles", 60), ("launches.fanout:sweep_announcements", 60),
+                 ("subscriptions.jobs:run_due_cycles", 60)]
 
 
 def create_app(config: dict | None = None) -> Flask:

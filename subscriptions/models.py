@@ -144,6 +144,8 @@ class Subscription(IdMixin, TimestampMixin, db.Model):
     delivery_address: Mapped[str] = mapped_column(sa.Text, default="")  #: for a plan delivered to the door
     payment_choice: Mapped[PaymentChoice] = mapped_column(enum_column(PaymentChoice),
                                                           default=PaymentChoice.AT_PICKUP)
+    #: boxes from the first cycle cut off after this (subscribing again after a cancellation moves it)
+    subscribed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  #: no box for cycles cut off after it
 
     plan: Mapped[Plan] = relationship()
@@ -156,7 +158,7 @@ class Subscription(IdMixin, TimestampMixin, db.Model):
     def due_for(self, delivery_date: date, cutoff_at: datetime) -> bool:
         """Whether this subscription gets the box of ``delivery_date`` as things stood at its cut-off
         (skips aside): changes made after a cut-off never reach back to that cycle."""
-        if self.cancelled_at is not None and self.cancelled_at < cutoff_at:
+        if self.subscribed_at >= cutoff_at or (self.cancelled_at is not None and self.cancelled_at < cutoff_at):
             return False
         return not self.paused_for(delivery_date, cutoff_at)
 

@@ -48,6 +48,7 @@ def subscribe(user: User, plan_id: int, *, pickup_point_id: int | None = None, d
         subscription = Subscription(plan_id=plan.id, user_id=user.id)
         db.session.add(subscription)
     subscription.status, subscription.cancelled_at = SubscriptionStatus.ACTIVE, None
+    subscription.subscribed_at = clock.now()
     subscription.paused_at = subscription.paused_until = None
     subscription.pickup_point_id = point.id if point else None
     subscription.delivery_address, subscription.payment_choice = address, PaymentChoice(payment_choice)

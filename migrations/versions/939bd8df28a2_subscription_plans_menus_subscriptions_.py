@@ -104,6 +104,7 @@ def upgrade():
     sa.Column('pickup_point_id', sa.Integer(), nullable=True),
     sa.Column('delivery_address', sa.Text(), nullable=False),
     sa.Column('payment_choice', sa.Enum('card', 'at_pickup', name='paymentchoice', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('subscribed_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('cancelled_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
