@@ -11,7 +11,7 @@ for the shopkeeper to confirm. Charging saved cards is not built yet (docs/SUBSC
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -82,6 +82,16 @@ def _lines(plan: Plan, delivery_date: date, subscription: Subscription) -> list[
     return [line for line in lines if line.quantity > 0]
 
 
+def owed(plan: Plan, delivery_date: date, cutoff_at: datetime) -> list[Subscription]:
+    """The plan's subscriptions owed the box of ``delivery_date``, in subscription order, before capacity:
+    subscribed before the cut-off, not cancelled or paused by then, not skipped."""
+    skipped = set(db.session.execute(sa.select(SubscriptionSkip.subscription_id).join(Subscription).where(
+        Subscription.plan_id == plan.id, SubscriptionSkip.delivery_date == delivery_date)).scalars())
+    candidates = db.session.execute(sa.select(Subscription).where(
+        Subscription.plan_id == plan.id, Subscription.subscribed_at < cutoff_at).order_by(Subscription.id)).scalars()
+    return [s for s in candidates if s.id not in skipped and s.due_for(delivery_date, cutoff_at)]
+
+
 def run_cycle(plan_id: int, delivery_date: date) -> dict[str, int]:
     """Decide the cycle of ``delivery_date`` for every subscription of the plan (after its cut-off);
     returns how many were ordered and left out now ("skipped" key: not yet cut off, or no such plan)."""
@@ -97,15 +107,9 @@ def run_cycle(plan_id: int, delivery_date: date) -> dict[str, int]:
     ordered = db.session.execute(sa.select(sa.func.count()).select_from(SubscriptionCycle).where(
         SubscriptionCycle.plan_id == plan.id, SubscriptionCycle.delivery_date == delivery_date,
         SubscriptionCycle.status == CycleStatus.ORDERED)).scalar_one()
-    skipped = set(db.session.execute(sa.select(SubscriptionSkip.subscription_id).join(Subscription).where(
-        Subscription.plan_id == plan.id, SubscriptionSkip.delivery_date == delivery_date)).scalars())
     counts = {"ordered": 0, "left_out": 0}
-    candidates = db.session.execute(sa.select(Subscription).where(
-        Subscription.plan_id == plan.id, Subscription.subscribed_at < cycle.cutoff_at)
-        .order_by(Subscription.id)).scalars()
-    for subscription in candidates:
-        if subscription.id in decided or subscription.id in skipped \
-                or not subscription.due_for(delivery_date, cycle.cutoff_at):
+    for subscription in owed(plan, delivery_date, cycle.cutoff_at):
+        if subscription.id in decided:
             continue
         full = plan.capacity is not None and ordered >= plan.capacity
         row = SubscriptionCycle(plan_id=plan.id, subscription_id=subscription.id, delivery_date=delivery_date,
