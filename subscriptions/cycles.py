@@ -11,6 +11,7 @@ for the shopkeeper to confirm. Charging saved cards is not built yet (docs/SUBSC
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -60,14 +61,30 @@ def split_price(price: int, weights: list[int]) -> list[int]:
     return shares
 
 
-def _lines(plan: Plan, delivery_date: date, subscription: Subscription) -> list[LineSpec]:
-    swaps = {swap.variant_id: swap.alternative_id for swap in db.session.execute(sa.select(SubscriptionSwap).where(
-        SubscriptionSwap.subscription_id == subscription.id, SubscriptionSwap.delivery_date == delivery_date))
-        .scalars()}
-    items = [(swaps.get(item.variant_id, item.variant_id), item.quantity) for item in plans.menu_for(plan,
-                                                                                                 delivery_date)]
-    variants = {v.id: v for v in db.session.execute(sa.select(Variant).where(
-        Variant.id.in_([variant_id for variant_id, _ in items]))).scalars()}
+@dataclass(frozen=True)
+class _Box:
+    """What every box of one cycle is made of, read once per cycle (not once per subscription)."""
+
+    menu: list[tuple[int, int]]  #: (variant id, quantity)
+    swaps: dict[int, dict[int, int]]  #: subscription id → {variant id: alternative id}
+    variants: dict[int, Variant]
+
+
+def _box(plan: Plan, delivery_date: date) -> _Box:
+    menu = [(item.variant_id, item.quantity) for item in plans.menu_for(plan, delivery_date)]
+    swaps: dict[int, dict[int, int]] = {}
+    for swap in db.session.execute(sa.select(SubscriptionSwap).join(Subscription).where(
+            Subscription.plan_id == plan.id, SubscriptionSwap.delivery_date == delivery_date)).scalars():
+        swaps.setdefault(swap.subscription_id, {})[swap.variant_id] = swap.alternative_id
+    wanted = {variant_id for variant_id, _ in menu} | {alt for mine in swaps.values() for alt in mine.values()}
+    variants = {v.id: v for v in db.session.execute(sa.select(Variant).where(Variant.id.in_(wanted))).scalars()}
+    return _Box(menu, swaps, variants)
+
+
+def _lines(plan: Plan, box: _Box, subscription: Subscription) -> list[LineSpec]:
+    mine = box.swaps.get(subscription.id, {})
+    items = [(mine.get(variant_id, variant_id), quantity) for variant_id, quantity in box.menu]
+    variants = box.variants
     amounts = split_price(plan.price, [variants[v].retail_price * quantity for v, quantity in items])
     # a line's unit price is its share over its quantity; a remainder goes on the line as one more unit price
     lines = []
@@ -108,6 +125,7 @@ def run_cycle(plan_id: int, delivery_date: date) -> dict[str, int]:
         SubscriptionCycle.plan_id == plan.id, SubscriptionCycle.delivery_date == delivery_date,
         SubscriptionCycle.status == CycleStatus.ORDERED)).scalar_one()
     counts = {"ordered": 0, "left_out": 0}
+    box = None
     for subscription in owed(plan, delivery_date, cycle.cutoff_at):
         if subscription.id in decided:
             continue
@@ -124,16 +142,17 @@ def run_cycle(plan_id: int, delivery_date: date) -> dict[str, int]:
             notify.tell(subscription.user, "subscription_left_out", key=f"subscription-left-out-{row.id}",
                         plan=plan.name, date=delivery_date.isoformat())
         else:
-            _order(plan, delivery_date, subscription, row)
+            box = box or _box(plan, delivery_date)
+            _order(plan, box, subscription, row)
             ordered += 1
         counts[row.status.value] += 1
     return counts
 
 
-def _order(plan: Plan, delivery_date: date, subscription: Subscription, row: SubscriptionCycle) -> None:
+def _order(plan: Plan, box: _Box, subscription: Subscription, row: SubscriptionCycle) -> None:
     order = create_order(user_id=subscription.user_id, community_id=plan.community_id,
                          pickup_point_id=subscription.pickup_point_id, source=SOURCE, source_id=row.id,
-                         currency=plan.currency, lines=_lines(plan, delivery_date, subscription))
+                         currency=plan.currency, lines=_lines(plan, box, subscription))
     row.order_id = order.id
     if subscription.payment_choice == PaymentChoice.AT_PICKUP and order.total_amount > 0:
         create_payment(PaymentPurpose.BALANCE, reference_for(row.id), subscription.user, order.total_amount,
