@@ -17,6 +17,7 @@ from core import clock
 from core.db import commit
 from core.extensions import db
 from demo_launches import seed_launches
+from demo_subscriptions import seed_subscriptions
 from shopkeeper.models import (
     Comment,
     Community,
@@ -192,6 +193,7 @@ def seed_demo(members: int = 300, seed: int = 42) -> dict:
     _seed_delivered_group_buy(staff, [(owners[key], community, memberships[community.id])
                                       for key, community in (("lin", communities[0]), ("zhou", communities[-1]))], rng)
     seed_launches(owners, {community.slug: community for community in communities}, memberships, rng)
+    seed_subscriptions(owners["lin"], communities[0], memberships[communities[0].id], member, rng)
     return {"operator": operator.email, "supplier": staff.email, "shopkeepers": [o.email for o in owners.values()],
             "member": member.email, "invites": [f"demo-{c.slug}" for c in communities]}
 
