@@ -12,7 +12,8 @@ PERIODIC_JOBS = [("groupbuy.jobs:sweep_due_offers", 60), ("groupbuy.jobs:expire_
                  ("launches.jobs:post_due_reveals", 60), ("launches.hold_jobs:expire_due_holds", 60),
                  ("launches.hold_payment_jobs:expire_unpaid_card_orders", 60),
                  ("launches.raffle_jobs:sweep_raffles", 60), ("launches.fanout:sweep_announcements", 60),
-                 ("subscriptions.jobs:run_due_cycles", 60)]
+                 ("subscriptions.jobs:run_due_cycles", 60),
+                 ("subscriptions.jobs:retry_due_charges", 60)]
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -108,6 +109,9 @@ def register_blueprints(app: Flask) -> None:
     from shopkeeper import api as shopkeeper_api
     from shopkeeper import feed_api, feed_views, messages_api, messages_views
     from shopkeeper import views as shopkeeper_views
+    from subscriptions import api as subscriptions_api
+    from subscriptions import forecast_api, forecast_views
+    from subscriptions import views as subscriptions_views
     from supplier import api as supplier_api
     from supplier import demand_api
     from supplier import views as supplier_views
@@ -116,11 +120,12 @@ def register_blueprints(app: Flask) -> None:
     app.add_url_rule("/healthz", endpoint="healthz", view_func=lambda: {"status": "ok"})
     for blueprint in (uploads.bp, accounts_views.bp, supplier_views.bp, shopkeeper_views.bp, feed_views.bp,
                       messages_views.bp, groupbuy_views.bp, payments_views.bp, orders_views.bp, notify_views.bp,
-                      fulfilment_views.bp, earnings_views.bp, launches_views.bp, raffle_views.bp):
+                      fulfilment_views.bp, earnings_views.bp, launches_views.bp, raffle_views.bp,
+                      forecast_views.bp, subscriptions_views.bp):
         app.register_blueprint(blueprint)
     for blueprint in (accounts_api.blp, supplier_api.blp, shopkeeper_api.blp, feed_api.blp, messages_api.blp,
                       groupbuy_api.blp, demand_api.blp, orders_api.blp, earnings_api.blp, launches_api.blp,
-                      buy_api.blp, raffle_api.blp):
+                      buy_api.blp, raffle_api.blp, subscriptions_api.blp, forecast_api.blp):
         api.register_blueprint(blueprint)
 
 

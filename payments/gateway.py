@@ -57,6 +57,11 @@ class Gateway(Protocol):
     def charge_off_session(self, payment: Payment, customer: GatewayCustomer | None) -> GatewayResult:
         """Charge the saved card while the member is away."""
 
+    def retry_off_session(self, payment: Payment, customer: GatewayCustomer | None, attempt: int
+                          ) -> GatewayResult:
+        """Charge the saved card again, the member still away, after an off-session charge failed;
+        ``attempt`` numbers the retry (each retry is one call at the gateway, however often it is sent)."""
+
     def confirm_on_session(self, payment: Payment, attempt: str, payment_method: str | None = None
                            ) -> GatewayResult:
         """The member, present, pays a payment that needed them (dunning); ``attempt`` names the try."""

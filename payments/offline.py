@@ -22,6 +22,10 @@ class OfflineGateway:
     def charge_off_session(self, payment: Payment, customer: GatewayCustomer | None) -> GatewayResult:
         return _WAITING
 
+    def retry_off_session(self, payment: Payment, customer: GatewayCustomer | None, attempt: int
+                          ) -> GatewayResult:
+        return _WAITING
+
     def confirm_on_session(self, payment: Payment, attempt: str, payment_method: str | None = None
                            ) -> GatewayResult:
         return _WAITING

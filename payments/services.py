@@ -107,6 +107,7 @@ class PaymentSpec:
     amount: int
     currency: str
     idempotency_key: str
+    gateway: str | None = None  #: None: the configured gateway (``current_gateway_name``)
 
 
 def create_payments(specs: list[PaymentSpec], chunk: int = 500) -> list[Payment]:
@@ -120,15 +121,15 @@ def create_payments(specs: list[PaymentSpec], chunk: int = 500) -> list[Payment]
     for start in range(0, len(keys), chunk):
         rows = db.session.execute(sa.select(Payment).where(Payment.idempotency_key.in_(keys[start:start + chunk])))
         existing.update((payment.idempotency_key, payment) for payment in rows.scalars())
-    gateway = current_gateway_name()
+    configured = current_gateway_name()
     made: list[Payment] = []
     for spec in specs:
         payment = existing.get(spec.idempotency_key)
         wanted = {"purpose": spec.purpose, "reference": spec.reference, "amount": spec.amount,
                   "currency": spec.currency.upper(), "user_id": spec.user_id}
         if payment is None:
-            payment = Payment(gateway=gateway, idempotency_key=spec.idempotency_key, status=PaymentStatus.PENDING,
-                              **wanted)
+            payment = Payment(gateway=spec.gateway or configured, idempotency_key=spec.idempotency_key,
+                              status=PaymentStatus.PENDING, **wanted)
             db.session.add(payment)
         elif any(getattr(payment, name) != value for name, value in wanted.items()):
             raise Conflict("idempotency_mismatch", _l("This payment was already made with different details."))

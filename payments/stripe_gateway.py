@@ -149,6 +149,19 @@ class StripeGateway:
                                  failure_message="No card is saved for off-session payments.")
         return result
 
+    def retry_off_session(self, payment: Payment, customer: GatewayCustomer | None, attempt: int
+                          ) -> GatewayResult:
+        """Confirm the declined PaymentIntent again with the saved card, ``off_session``, as Stripe advises
+        for retries (a new key per retry: the first charge's key would only replay its decline)."""
+        if not payment.gateway_id:
+            return self.charge_off_session(payment, customer)
+        if customer is None or not customer.payment_method_id:
+            return GatewayResult(PaymentStatus.REQUIRES_ACTION, failure_code="no_saved_card",
+                                 failure_message="No card is saved for off-session payments.")
+        params = {"payment_method": customer.payment_method_id, "off_session": True}
+        key = {"idempotency_key": f"{payment.idempotency_key}-retry-{attempt}"}
+        return _call(lambda: self.client.v1.payment_intents.confirm(payment.gateway_id, params, key))
+
     def confirm_on_session(self, payment: Payment, attempt: str, payment_method: str | None = None
                            ) -> GatewayResult:
         if not payment.gateway_id:

@@ -7,7 +7,13 @@ Who gets a box is decided as things stood at the cut-off (``Subscription.due_for
 not cancelled or paused by then) and not skipped; the capacity goes in subscription order, and those left
 out are told. The box is the cycle's menu (``plans.menu_for``) with the member's swaps; its price is the
 plan's, spread over its lines by their retail prices. Paying at pickup makes a pending offline payment
-for the shopkeeper to confirm. Charging saved cards is not built yet (docs/SUBSCRIPTIONS.md)."""
+for the shopkeeper to confirm; a card payment is charged off-session once its batch is committed
+(``subscriptions.billing``).
+
+The work comes in two steps, so that the workers share a cycle of 50,000 boxes: ``decide`` (one unit of
+work per plan and cycle, under the plan's lock) writes every row, and ``make_boxes`` makes the Orders and
+payments of a range of rows (one unit of work per batch; any worker, in any order, any number of times).
+``run_cycle`` does both in the caller's unit of work."""
 
 from __future__ import annotations
 
@@ -16,13 +22,15 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
 
+from accounts.models import User
 from core import clock, notify
 from core.extensions import db
-from orders.services import LineSpec, create_order
-from payments.models import PaymentPurpose
-from payments.services import create_payment
+from orders.services import LineSpec, build_order
+from payments.gateway import current_gateway_name
+from payments.models import Payment, PaymentPurpose, PaymentStatus
+from payments.services import PaymentSpec, create_payments, default_key
+from shopkeeper.models import Membership
 from subscriptions import plans
 from subscriptions.models import (
     CycleStatus,
@@ -38,6 +46,7 @@ from supplier.models import Variant
 
 SOURCE = "subscription"  #: ``Order.source`` of a box (``source_id``: the SubscriptionCycle's id)
 LOOK_BACK = timedelta(days=14)  #: a sweeper that was down catches up on cycles cut off this recently
+BOX_BATCH = 500  #: rows per ``make_boxes`` unit of work
 
 notify.register("subscription_left_out",
                 _l("The box of %(date)s from “%(plan)s” was full before your turn: no box this time, nothing "
@@ -101,63 +110,144 @@ def _lines(plan: Plan, box: _Box, subscription: Subscription) -> list[LineSpec]:
 
 def owed(plan: Plan, delivery_date: date, cutoff_at: datetime) -> list[Subscription]:
     """The plan's subscriptions owed the box of ``delivery_date``, in subscription order, before capacity:
-    subscribed before the cut-off, not cancelled or paused by then, not skipped."""
+    subscribed before the cut-off, not cancelled or paused by then, not skipped, by a member still in the
+    community with an account still open (nobody who left, or was removed, is ever billed)."""
     skipped = set(db.session.execute(sa.select(SubscriptionSkip.subscription_id).join(Subscription).where(
         Subscription.plan_id == plan.id, SubscriptionSkip.delivery_date == delivery_date)).scalars())
-    candidates = db.session.execute(sa.select(Subscription).where(
-        Subscription.plan_id == plan.id, Subscription.subscribed_at < cutoff_at).order_by(Subscription.id)).scalars()
+    candidates = db.session.execute(
+        sa.select(Subscription)
+        .join(Membership, sa.and_(Membership.user_id == Subscription.user_id,
+                                  Membership.community_id == plan.community_id))
+        .join(User, User.id == Subscription.user_id)
+        .where(Subscription.plan_id == plan.id, Subscription.subscribed_at < cutoff_at,
+               User.is_active_account.is_(True))
+        .order_by(Subscription.id)).scalars()
     return [s for s in candidates if s.id not in skipped and s.due_for(delivery_date, cutoff_at)]
 
 
-def run_cycle(plan_id: int, delivery_date: date) -> dict[str, int]:
-    """Decide the cycle of ``delivery_date`` for every subscription of the plan (after its cut-off);
-    returns how many were ordered and left out now ("skipped" key: not yet cut off, or no such plan)."""
-    plan = db.session.execute(sa.select(Plan).where(Plan.id == plan_id).with_for_update()
+def _locked_plan(plan_id: int) -> Plan | None:
+    return db.session.execute(sa.select(Plan).where(Plan.id == plan_id).with_for_update()
                               .execution_options(populate_existing=True)).scalar_one_or_none()
+
+
+def _of_cycle(plan_id: int, delivery_date: date):
+    return sa.and_(SubscriptionCycle.plan_id == plan_id, SubscriptionCycle.delivery_date == delivery_date)
+
+
+def decide(plan_id: int, delivery_date: date) -> dict[str, int]:
+    """Write the row of every subscription owed the box of ``delivery_date`` and not decided yet (after
+    the cut-off): ORDERED while the capacity lasts, in subscription order, LEFT_OUT (and told) after.
+    Runs of one plan queue on its row. Returns how many were ordered and left out now ("skipped": not
+    cut off yet, or no such plan). The boxes are made by ``make_boxes``."""
+    plan = _locked_plan(plan_id)
     if plan is None:
         return {"skipped": 1}
     cycle = plans.cycle_of(plan, delivery_date)
     if clock.now() < cycle.cutoff_at:
         return {"skipped": 1}
     decided = set(db.session.execute(sa.select(SubscriptionCycle.subscription_id).where(
-        SubscriptionCycle.plan_id == plan.id, SubscriptionCycle.delivery_date == delivery_date)).scalars())
+        _of_cycle(plan.id, delivery_date))).scalars())
     ordered = db.session.execute(sa.select(sa.func.count()).select_from(SubscriptionCycle).where(
-        SubscriptionCycle.plan_id == plan.id, SubscriptionCycle.delivery_date == delivery_date,
-        SubscriptionCycle.status == CycleStatus.ORDERED)).scalar_one()
-    counts = {"ordered": 0, "left_out": 0}
-    box = None
+        _of_cycle(plan.id, delivery_date), SubscriptionCycle.status == CycleStatus.ORDERED)).scalar_one()
+    rows, left_out = [], []
     for subscription in owed(plan, delivery_date, cycle.cutoff_at):
         if subscription.id in decided:
             continue
         full = plan.capacity is not None and ordered >= plan.capacity
-        row = SubscriptionCycle(plan_id=plan.id, subscription_id=subscription.id, delivery_date=delivery_date,
-                                status=CycleStatus.LEFT_OUT if full else CycleStatus.ORDERED)
-        try:
-            with db.session.begin_nested():
-                db.session.add(row)
-                db.session.flush()
-        except IntegrityError:  # decided by a run that got there first
-            continue
+        ordered += not full
+        rows.append({"plan_id": plan.id, "subscription_id": subscription.id, "delivery_date": delivery_date,
+                     "status": CycleStatus.LEFT_OUT if full else CycleStatus.ORDERED})
         if full:
-            notify.tell(subscription.user, "subscription_left_out", key=f"subscription-left-out-{row.id}",
+            left_out.append(subscription)
+    for start in range(0, len(rows), 1000):
+        db.session.execute(sa.insert(SubscriptionCycle), rows[start:start + 1000])
+    if left_out:
+        row_ids = dict(db.session.execute(sa.select(SubscriptionCycle.subscription_id, SubscriptionCycle.id).where(
+            _of_cycle(plan.id, delivery_date), SubscriptionCycle.status == CycleStatus.LEFT_OUT)).all())
+        for subscription in left_out:
+            notify.tell(subscription.user, "subscription_left_out",
+                        key=f"subscription-left-out-{row_ids[subscription.id]}",
                         plan=plan.name, date=delivery_date.isoformat())
-        else:
-            box = box or _box(plan, delivery_date)
-            _order(plan, box, subscription, row)
-            ordered += 1
-        counts[row.status.value] += 1
+    return {"ordered": len(rows) - len(left_out), "left_out": len(left_out)}
+
+
+def box_ranges(plan_id: int, delivery_date: date, batch: int = BOX_BATCH) -> list[tuple[int, int]]:
+    """(first, last) row ids of the cycle's batches of ``batch`` ORDERED rows that still have a box to
+    make. The batches are cut over all the cycle's ORDERED rows, so a batch keeps its bounds (and its job
+    id) however many boxes are made meanwhile."""
+    rows = db.session.execute(sa.select(SubscriptionCycle.id, SubscriptionCycle.order_id).where(
+        _of_cycle(plan_id, delivery_date), SubscriptionCycle.status == CycleStatus.ORDERED)
+        .order_by(SubscriptionCycle.id)).all()
+    return [(chunk[0].id, chunk[-1].id) for chunk in (rows[start:start + batch]
+                                                       for start in range(0, len(rows), batch))
+            if any(row.order_id is None for row in chunk)]
+
+
+def make_boxes(plan_id: int, delivery_date: date, first_id: int, last_id: int) -> tuple[int, list[int]]:
+    """Make the Order and payment of each ORDERED row from ``first_id`` to ``last_id`` whose box is not
+    made yet, skipping rows another unit of work is making at this moment. Returns how many were made
+    and the ids of the card payments to charge once this unit of work is committed."""
+    plan = db.session.get(Plan, plan_id)
+    query = (sa.select(SubscriptionCycle).where(
+        _of_cycle(plan_id, delivery_date), SubscriptionCycle.status == CycleStatus.ORDERED,
+        SubscriptionCycle.order_id.is_(None), SubscriptionCycle.id.between(first_id, last_id))
+        .order_by(SubscriptionCycle.id).with_for_update(skip_locked=True))
+    rows = db.session.execute(query).scalars().all()
+    if plan is None or not rows:
+        return 0, []
+    box = _box(plan, delivery_date)
+    subscriptions = {s.id: s for s in db.session.execute(sa.select(Subscription).where(
+        Subscription.id.in_([row.subscription_id for row in rows]))).scalars()}
+    orders = []
+    for row in rows:
+        subscription = subscriptions[row.subscription_id]
+        orders.append(build_order(user_id=subscription.user_id, community_id=plan.community_id,
+                                  pickup_point_id=subscription.pickup_point_id, source=SOURCE, source_id=row.id,
+                                  currency=plan.currency, lines=_lines(plan, box, subscription)))
+    db.session.add_all(orders)
+    db.session.flush()
+    card_gateway = current_gateway_name()
+    specs, payers = [], []
+    for row, order in zip(rows, orders, strict=True):
+        row.order_id = order.id
+        if order.total_amount > 0:
+            choice = subscriptions[row.subscription_id].payment_choice
+            gateway = card_gateway if choice == PaymentChoice.CARD else "offline"
+            reference = reference_for(row.id)
+            specs.append(PaymentSpec(PaymentPurpose.BALANCE, reference, order.user_id, order.total_amount,
+                                     plan.currency, default_key(PaymentPurpose.BALANCE, reference), gateway))
+            payers.append(row)
+    payments = create_payments(specs)
+    for row, payment in zip(payers, payments, strict=True):
+        row.payment_id = payment.id
+    db.session.flush()
+    return len(rows), [payment.id for payment in payments if payment.gateway != "offline"]
+
+
+def run_cycle(plan_id: int, delivery_date: date) -> dict[str, int]:
+    """``decide`` and ``make_boxes`` for the whole cycle, in the caller's unit of work (the card payments
+    are left PENDING for ``subscriptions.billing`` to charge after the commit)."""
+    counts = decide(plan_id, delivery_date)
+    for first_id, last_id in box_ranges(plan_id, delivery_date):
+        make_boxes(plan_id, delivery_date, first_id, last_id)
     return counts
 
 
-def _order(plan: Plan, box: _Box, subscription: Subscription, row: SubscriptionCycle) -> None:
-    order = create_order(user_id=subscription.user_id, community_id=plan.community_id,
-                         pickup_point_id=subscription.pickup_point_id, source=SOURCE, source_id=row.id,
-                         currency=plan.currency, lines=_lines(plan, box, subscription))
-    row.order_id = order.id
-    if subscription.payment_choice == PaymentChoice.AT_PICKUP and order.total_amount > 0:
-        create_payment(PaymentPurpose.BALANCE, reference_for(row.id), subscription.user, order.total_amount,
-                       plan.currency, gateway="offline")
-    db.session.flush()
+def cycle_progress(plan_id: int, delivery_date: date) -> dict[str, int]:
+    """Where a cycle stands: rows decided, ordered and left out, boxes made, and card payments not yet
+    tried (complete when ``boxes == ordered`` and ``charging == 0``)."""
+    of_cycle = _of_cycle(plan_id, delivery_date)
+    counts = dict(db.session.execute(sa.select(SubscriptionCycle.status, sa.func.count()).where(of_cycle)
+                                     .group_by(SubscriptionCycle.status)).all())
+    boxes = db.session.execute(sa.select(sa.func.count()).select_from(SubscriptionCycle).where(
+        of_cycle, SubscriptionCycle.order_id.is_not(None))).scalar_one()
+    charging = db.session.execute(sa.select(sa.func.count()).select_from(SubscriptionCycle).join(
+        Payment, Payment.id == SubscriptionCycle.payment_id).where(
+        of_cycle, Payment.gateway != "offline", Payment.status == PaymentStatus.PENDING,
+        Payment.gateway_id.is_(None))).scalar_one()
+    ordered, left_out = counts.get(CycleStatus.ORDERED, 0), counts.get(CycleStatus.LEFT_OUT, 0)
+    return {"decided": ordered + left_out, "ordered": ordered, "left_out": left_out, "boxes": boxes,
+            "charging": charging}
 
 
 def due_cycles() -> list[tuple[int, date]]:
@@ -170,4 +260,3 @@ def due_cycles() -> list[tuple[int, date]]:
             if cycle.cutoff_at <= now < cycle.delivers_at:
                 found.append((plan.id, cycle.delivery_date))
     return found
-

@@ -202,3 +202,12 @@ class SubscriptionCycle(IdMixin, TimestampMixin, db.Model):
     delivery_date: Mapped[date] = mapped_column(sa.Date)
     status: Mapped[CycleStatus] = mapped_column(enum_column(CycleStatus))
     order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("orders.id", ondelete="SET NULL"))
+    #: the box's payment (a card charge, or paying at pickup); None for a box of 0 or one left out
+    payment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("payments.id", ondelete="SET NULL"))
+    #: card billing: off-session retries made after the first decline (``subscriptions.billing``)
+    retries: Mapped[int] = mapped_column(default=0, server_default="0")
+    declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  #: the first decline
+    next_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  #: None: nothing to retry
+
+    plan: Mapped[Plan] = relationship()
+    subscription: Mapped[Subscription] = relationship()

@@ -17,7 +17,7 @@ from core.errors import Conflict, NotFound
 from core.extensions import db
 from shopkeeper.access import is_shopkeeper, membership_of
 from shopkeeper.validation import MAX_ID, refuse, text_field
-from subscriptions import plans
+from subscriptions import billing, plans
 from subscriptions.models import (
     Fulfilment,
     PaymentChoice,
@@ -30,9 +30,11 @@ from subscriptions.models import (
 
 
 def subscribe(user: User, plan_id: int, *, pickup_point_id: int | None = None, delivery_address: str = "",
-              payment_choice: str = "at_pickup") -> Subscription:
+              payment_choice: str = "at_pickup", payment_method: str | None = None) -> Subscription:
     """Subscribe a member to an open plan (subscribing again after a cancellation reopens the same row).
-    Raises ``not_found``, ``plan_closed`` / ``already_subscribed`` (409) and the field codes (422)."""
+    Paying by card needs a card saved for off-session charges: the one on file, or ``payment_method``
+    (a card the browser or app collected, saved now). Raises ``not_found``, ``plan_closed`` /
+    ``already_subscribed`` (409), ``no_card`` and the field codes (422)."""
     plan = plans.visible_plan(user, plan_id)
     if plan.status != PlanStatus.OPEN:
         raise Conflict("plan_closed", _l("This plan is not taking subscribers."))
@@ -40,6 +42,8 @@ def subscribe(user: User, plan_id: int, *, pickup_point_id: int | None = None, d
         refuse("bad_payment_choice", _l("Choose a card or paying at pickup."), "payment_choice")
     point = plans.pickup_point_of(plan, pickup_point_id)
     address = text_field(delivery_address, "delivery_address", 500, required=plan.fulfilment == Fulfilment.DELIVERY)
+    if payment_choice == PaymentChoice.CARD:
+        _require_card(user, payment_method)
     subscription = db.session.execute(sa.select(Subscription).where(
         Subscription.plan_id == plan.id, Subscription.user_id == user.id).with_for_update()).scalar_one_or_none()
     if subscription is not None and subscription.status != SubscriptionStatus.CANCELLED:
@@ -54,6 +58,14 @@ def subscribe(user: User, plan_id: int, *, pickup_point_id: int | None = None, d
     subscription.delivery_address, subscription.payment_choice = address, PaymentChoice(payment_choice)
     db.session.flush()
     return subscription
+
+
+def _require_card(user: User, payment_method: str | None) -> None:
+    if billing.card_on_file(user):
+        return
+    if isinstance(payment_method, str) and 0 < len(payment_method) <= 120 and billing.save_card(user, payment_method):
+        return
+    refuse("no_card", _l("Save a card first, or choose to pay at pickup."), "payment_choice")
 
 
 def get_subscription(user: User, subscription_id: int) -> Subscription:
