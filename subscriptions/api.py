@@ -20,6 +20,7 @@ from subscriptions.schemas import (
     PickupPointChangeIn,
     PlanIn,
     PlanOut,
+    PlanPatchIn,
     PlanSummaryOut,
     SubscribeIn,
     SubscriberPageOut,
@@ -44,8 +45,13 @@ def _subscription(subscription) -> queries.SubscriptionView:
     return queries.describe(subscription, clock.now())
 
 
-def _items(data: dict) -> list[tuple[int, int, int]]:
-    return [(item["variant_id"], item["quantity"], item["lead_time_days"]) for item in data.pop("items")]
+def _box(data: dict) -> dict:
+    """``items`` and ``swaps`` as the services take them: tuples."""
+    if "items" in data:
+        data["items"] = [(item["variant_id"], item["quantity"], item["lead_time_days"]) for item in data["items"]]
+    if "swaps" in data:
+        data["swaps"] = [(swap["variant_id"], swap["alternative_id"]) for swap in data["swaps"]]
+    return data
 
 
 @blp.get("/communities/<slug>/subscription-plans")
@@ -65,9 +71,7 @@ def list_plans(slug: str):
 @blp.alt_response(404, schema=ErrorOut, description=NOT_FOUND)
 def create_plan(data, slug: str):
     """A draft plan in the community's currency (its shopkeepers only); open it to take subscribers."""
-    items = _items(data)
-    swaps = [(swap["variant_id"], swap["alternative_id"]) for swap in data.pop("swaps")]
-    return _plan(plans.create_plan(current_user, get_community(slug), items=items, swaps=swaps, **data))
+    return _plan(plans.create_plan(current_user, get_community(slug), **_box(data)))
 
 
 @blp.get("/subscription-plans/<int:plan_id>")
@@ -78,6 +82,20 @@ def get_plan(plan_id: int):
     """The plan with its default box, the swaps it allows and its next boxes (each cycle's own menu, or the
     default), each with its cut-off and every item's leave-by date. Drafts only for the shopkeepers."""
     return _plan(plans.visible_plan(current_user, plan_id))
+
+
+@blp.patch("/subscription-plans/<int:plan_id>")
+@login_required
+@blp.arguments(PlanPatchIn)
+@blp.response(200, PlanOut)
+@blp.alt_response(403, schema=ErrorOut, description=SHOPKEEPERS)
+@blp.alt_response(404, schema=ErrorOut, description=NOT_FOUND)
+@blp.alt_response(409, schema=ErrorOut, description="``schedule_fixed``: an open or closed plan keeps its rhythm, "
+                                                    "cut-off and fulfilment.")
+def update_plan(changes, plan_id: int):
+    """Change a plan (its shopkeepers only). Name, description, price, capacity, pickup points, default box
+    and swaps change at any time and reach the cycles not yet cut off; the rest only on a draft."""
+    return _plan(plans.update_plan(current_user, plan_id, **_box(changes)))
 
 
 @blp.post("/subscription-plans/<int:plan_id>/open")
@@ -109,7 +127,7 @@ def close_plan(plan_id: int):
 @blp.alt_response(409, schema=ErrorOut, description=PAST_CUTOFF)
 def set_menu(data, plan_id: int):
     """One coming delivery's box, instead of the default, until that cycle's cut-off."""
-    plans.set_menu(current_user, plan_id, data["delivery_date"], _items(data), clock.now())
+    plans.set_menu(current_user, plan_id, data["delivery_date"], _box(data)["items"], clock.now())
     return _plan(plans.managed_plan(current_user, plan_id))
 
 

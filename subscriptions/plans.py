@@ -67,13 +67,10 @@ def _items(items: Iterable[tuple[int, int, int]], delivery_date: date | None) ->
     return checked
 
 
-def create_plan(user: User, community: Community, *, name: str, cadence: str, weekday: int, starts_on: date,
-                price: int, items: Sequence[tuple[int, int, int]], description: str = "", cutoff_hours: int = 48,
-                delivery_hour: int = 9, capacity: int | None = None, fulfilment: str = "pickup",
-                pickup_point_ids: Sequence[int] = (), swaps: Sequence[tuple[int, int]] = ()) -> Plan:
-    """A draft plan in the shopkeeper's community, priced in its currency. ``items``: (variant id,
-    quantity, lead time in days) of the default box; ``swaps``: (variant id, alternative id) allowed."""
-    require_shopkeeper(user, community)
+def _checked(community: Community, *, name: str, cadence: str, weekday: int, starts_on: date, price: int,
+             description: str, cutoff_hours: int, delivery_hour: int, capacity: int | None, fulfilment: str,
+             pickup_point_ids: Sequence[int]) -> dict:
+    """A plan's columns and pickup points, each checked (422 with its field)."""
     if cadence not in set(Cadence):
         refuse("bad_cadence", _l("Choose weekly, every two weeks or monthly."), "cadence")
     if fulfilment not in set(Fulfilment):
@@ -83,27 +80,75 @@ def create_plan(user: User, community: Community, *, name: str, cadence: str, we
     points = [point for point in community.pickup_points if point.id in set(pickup_point_ids)]
     if fulfilment == Fulfilment.PICKUP and (not points or len(points) != len(set(pickup_point_ids))):
         refuse("bad_pickup_points", _l("Choose at least one of this community's pickup points."), "pickup_point_ids")
+    return {"name": text_field(name, "name", 120, required=True),
+            "description": text_field(description, "description", 4000, required=False),
+            "cadence": Cadence(cadence), "weekday": whole_number(weekday, "weekday", 0, 6), "starts_on": starts_on,
+            "delivery_hour": whole_number(delivery_hour, "delivery_hour", 0, 23),
+            "cutoff_hours": whole_number(cutoff_hours, "cutoff_hours", 0, MAX_CUTOFF_HOURS),
+            "price": whole_number(price, "price", 0), "fulfilment": Fulfilment(fulfilment),
+            "capacity": None if capacity is None else whole_number(capacity, "capacity", 1), "pickup_points": points}
+
+
+def _set_box(plan: Plan, items: Sequence[tuple[int, int, int]] | None,
+             swaps: Sequence[tuple[int, int]] | None) -> None:
+    """Replace the plan's default box and its allowed swaps (None: keep them)."""
+    if items is not None:
+        checked = _items(items, None)
+        db.session.execute(sa.delete(PlanItem).where(PlanItem.plan_id == plan.id, PlanItem.delivery_date.is_(None)))
+        for item in checked:
+            item.plan_id = plan.id
+            db.session.add(item)
+    if swaps is not None:
+        pairs = list(dict.fromkeys(swaps))  # the same exchange named twice is one
+        for variant_id, alternative_id in pairs:
+            if _variant(variant_id).id == _variant(alternative_id).id:
+                refuse("bad_swap", _l("A swap exchanges one product for another."), "swaps")
+        db.session.execute(sa.delete(PlanSwap).where(PlanSwap.plan_id == plan.id))
+        for variant_id, alternative_id in pairs:
+            db.session.add(PlanSwap(plan_id=plan.id, variant_id=variant_id, alternative_id=alternative_id))
+    db.session.flush()
+
+
+def create_plan(user: User, community: Community, *, name: str, cadence: str, weekday: int, starts_on: date,
+                price: int, items: Sequence[tuple[int, int, int]], description: str = "", cutoff_hours: int = 48,
+                delivery_hour: int = 9, capacity: int | None = None, fulfilment: str = "pickup",
+                pickup_point_ids: Sequence[int] = (), swaps: Sequence[tuple[int, int]] = ()) -> Plan:
+    """A draft plan in the shopkeeper's community, priced in its currency. ``items``: (variant id,
+    quantity, lead time in days) of the default box; ``swaps``: (variant id, alternative id) allowed."""
+    require_shopkeeper(user, community)
+    checked = _checked(community, name=name, cadence=cadence, weekday=weekday, starts_on=starts_on, price=price,
+                       description=description, cutoff_hours=cutoff_hours, delivery_hour=delivery_hour,
+                       capacity=capacity, fulfilment=fulfilment, pickup_point_ids=pickup_point_ids)
     plan = Plan(community_id=community.id, created_by_id=user.id, currency=community.currency,
-                name=text_field(name, "name", 120, required=True),
-                description=text_field(description, "description", 4000, required=False),
-                cadence=Cadence(cadence), weekday=whole_number(weekday, "weekday", 0, 6), starts_on=starts_on,
-                delivery_hour=whole_number(delivery_hour, "delivery_hour", 0, 23),
-                cutoff_hours=whole_number(cutoff_hours, "cutoff_hours", 0, MAX_CUTOFF_HOURS),
-                price=whole_number(price, "price", 0), fulfilment=Fulfilment(fulfilment),
-                capacity=None if capacity is None else whole_number(capacity, "capacity", 1),
-                status=PlanStatus.DRAFT)
+                status=PlanStatus.DRAFT, **checked)
     plan.community = community
-    plan.pickup_points = points
     db.session.add(plan)
     db.session.flush()
-    for item in _items(items, None):
-        item.plan_id = plan.id
-        db.session.add(item)
-    for variant_id, alternative_id in swaps:
-        if _variant(variant_id).id == _variant(alternative_id).id:
-            refuse("bad_swap", _l("A swap exchanges one product for another."), "swaps")
-        db.session.add(PlanSwap(plan_id=plan.id, variant_id=variant_id, alternative_id=alternative_id))
-    db.session.flush()
+    _set_box(plan, items, swaps)
+    return plan
+
+
+#: what fixes a plan's dates: members' skips and swaps name them, so these change only on a draft
+SCHEDULE_FIELDS = ("cadence", "weekday", "starts_on", "delivery_hour", "cutoff_hours", "fulfilment")
+
+
+def update_plan(user: User, plan_id: int, *, items: Sequence[tuple[int, int, int]] | None = None,
+                swaps: Sequence[tuple[int, int]] | None = None, **changes) -> Plan:
+    """Change a plan (the fields of ``create_plan``; those not given stay). Its name, description, price,
+    capacity, pickup points, default box and swaps change at any time and reach the cycles not yet cut off;
+    its rhythm, cut-off and fulfilment only while it is a draft (409 ``schedule_fixed``)."""
+    plan = managed_plan(user, plan_id)
+    if plan.status != PlanStatus.DRAFT and any(key in changes and changes[key] != getattr(plan, key)
+                                               for key in SCHEDULE_FIELDS):
+        raise Conflict("schedule_fixed", _l("The rhythm, cut-off and fulfilment of a plan change only while it is "
+                                            "a draft: members' skips and swaps name its dates."))
+    current = {"name": plan.name, "cadence": plan.cadence, "weekday": plan.weekday, "starts_on": plan.starts_on,
+               "price": plan.price, "description": plan.description, "cutoff_hours": plan.cutoff_hours,
+               "delivery_hour": plan.delivery_hour, "capacity": plan.capacity, "fulfilment": plan.fulfilment,
+               "pickup_point_ids": [point.id for point in plan.pickup_points]}
+    for key, value in _checked(plan.community, **{**current, **changes}).items():
+        setattr(plan, key, value)
+    _set_box(plan, items, swaps)
     return plan
 
 

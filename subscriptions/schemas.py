@@ -44,25 +44,44 @@ def _items(**kwargs) -> fields.List:
     return fields.List(fields.Nested(ItemIn), validate=validate.Length(min=1, max=MAX_ITEMS), **kwargs)
 
 
-class PlanIn(Schema):
+class PlanPatchIn(Schema):
+    """A plan's changes: the fields given change, the rest stay. Cadence, weekday, start, delivery hour,
+    cut-off and fulfilment change only on a draft."""
+
+    name = Text(validate=validate.Length(min=1, max=120))
+    description = Text(validate=validate.Length(max=4000))
+    cadence = fields.Str(validate=validate.OneOf([c.value for c in Cadence]))
+    weekday = fields.Int(strict=True, validate=validate.Range(min=0, max=6),
+                         metadata={"description": "0 = Monday … 6 = Sunday, in the community's time zone"})
+    starts_on = _date(metadata={"description": "no delivery before this local date"})
+    price = fields.Int(strict=True, validate=validate.Range(min=0, max=MAX_INT),
+                       metadata={"description": "per box, minor units of the community's currency"})
+    cutoff_hours = fields.Int(strict=True, validate=validate.Range(min=0, max=MAX_CUTOFF_HOURS))
+    delivery_hour = fields.Int(strict=True, validate=validate.Range(min=0, max=23))
+    capacity = fields.Int(strict=True, allow_none=True, validate=validate.Range(min=1, max=MAX_INT),
+                          metadata={"description": "boxes per cycle; null: no limit"})
+    fulfilment = fields.Str(validate=validate.OneOf([f.value for f in Fulfilment]))
+    pickup_point_ids = fields.List(Id(), validate=validate.Length(max=100))
+    items = _items(metadata={"description": "the default box"})
+    swaps = fields.List(fields.Nested(PlanSwapIn), validate=validate.Length(max=100),
+                        metadata={"description": "exchanges members may make, one delivery at a time"})
+
+
+class PlanIn(PlanPatchIn):
     name = Text(required=True, validate=validate.Length(min=1, max=120))
     description = Text(load_default="", validate=validate.Length(max=4000))
     cadence = fields.Str(required=True, validate=validate.OneOf([c.value for c in Cadence]))
-    weekday = fields.Int(strict=True, required=True, validate=validate.Range(min=0, max=6),
-                         metadata={"description": "0 = Monday … 6 = Sunday, in the community's time zone"})
-    starts_on = _date(required=True, metadata={"description": "no delivery before this local date"})
-    price = fields.Int(strict=True, required=True, validate=validate.Range(min=0, max=MAX_INT),
-                       metadata={"description": "per box, minor units of the community's currency"})
+    weekday = fields.Int(strict=True, required=True, validate=validate.Range(min=0, max=6))
+    starts_on = _date(required=True)
+    price = fields.Int(strict=True, required=True, validate=validate.Range(min=0, max=MAX_INT))
     cutoff_hours = fields.Int(strict=True, load_default=48, validate=validate.Range(min=0, max=MAX_CUTOFF_HOURS))
     delivery_hour = fields.Int(strict=True, load_default=9, validate=validate.Range(min=0, max=23))
-    capacity = fields.Int(strict=True, allow_none=True, load_default=None, validate=validate.Range(min=1, max=MAX_INT),
-                          metadata={"description": "boxes per cycle; null: no limit"})
+    capacity = fields.Int(strict=True, allow_none=True, load_default=None, validate=validate.Range(min=1, max=MAX_INT))
     fulfilment = fields.Str(load_default=Fulfilment.PICKUP.value,
                             validate=validate.OneOf([f.value for f in Fulfilment]))
     pickup_point_ids = fields.List(Id(), load_default=list, validate=validate.Length(max=100))
-    items = _items(required=True, metadata={"description": "the default box"})
-    swaps = fields.List(fields.Nested(PlanSwapIn), load_default=list, validate=validate.Length(max=100),
-                        metadata={"description": "exchanges members may make, one delivery at a time"})
+    items = _items(required=True)
+    swaps = fields.List(fields.Nested(PlanSwapIn), load_default=list, validate=validate.Length(max=100))
 
 
 class MenuIn(Schema):

@@ -142,6 +142,33 @@ def test_after_the_cut_off_a_change_is_refused_and_nothing_is_written(client):
     assert client.post(f"{url}/skip", json={"delivery_date": SAT_5}, headers=headers).status_code == 200
 
 
+def test_a_shopkeeper_changes_a_plan_and_its_rhythm_only_while_it_is_a_draft(client):
+    plan, variants = make_plan()
+    draft, _ = make_plan(plan.community, status="draft")
+    owner, member = token_headers(plan.community.owner), token_headers(add_member(plan.community))
+    url = f"/api/v1/subscription-plans/{plan.id}"
+    changed = client.patch(url, headers=owner, json={
+        "name": "Summer box", "price": 15000, "capacity": 30,
+        "items": [{"variant_id": variants[1].id, "quantity": 2, "lead_time_days": 1}],
+        "swaps": [{"variant_id": variants[1].id, "alternative_id": variants[0].id}] * 2})
+    assert changed.status_code == 200, changed.get_json()
+    shown = changed.get_json()
+    assert (shown["name"], shown["price"], shown["capacity"], shown["weekday"]) == ("Summer box", 15000, 30, 5)
+    assert [(i["variant_id"], i["quantity"], i["leave_by"]) for i in shown["next_boxes"][0]["items"]] == \
+        [(variants[1].id, 2, "2026-11-27")]
+    assert [(s["variant"]["variant_id"], s["alternative"]["variant_id"]) for s in shown["swaps"]] == \
+        [(variants[1].id, variants[0].id)]
+
+    error = _error(client.patch(url, headers=owner, json={"weekday": 6, "name": "Sunday box"}), 409)
+    assert error["code"] == "schedule_fixed"
+    assert _error(client.patch(url, headers=owner, json={"price": -5}), 422)["fields"].keys() == {"price"}
+    assert client.patch(url, headers=member, json={"name": "Mine now"}).status_code == 403
+    db.session.expire_all()
+    assert (db.session.get(Plan, plan.id).name, db.session.get(Plan, plan.id).weekday) == ("Summer box", 5)
+    sunday = client.patch(f"/api/v1/subscription-plans/{draft.id}", headers=owner, json={"weekday": 6})
+    assert sunday.get_json()["next_boxes"][0]["delivery_date"] == "2026-11-29"
+
+
 @pytest.mark.parametrize(("changes", "field"), [
     ({"weekday": 9}, "weekday"), ({"cadence": "daily"}, "cadence"), ({"price": -1}, "price"),
     ({"price": "12.50"}, "price"), ({"items": []}, "items"), ({"starts_on": "soon"}, "starts_on"),
