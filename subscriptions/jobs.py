@@ -47,6 +47,7 @@ def make_boxes(plan_id: int, delivery_date: str, first_id: int, last_id: int) ->
     """Make one batch's orders and payments, commit, then charge its card boxes. Returns boxes made."""
     made, payment_ids = cycles.make_boxes(plan_id, date.fromisoformat(delivery_date), first_id, last_id)
     commit()
+    db.session.expunge_all()  # else each charge's commit would expire the whole batch's rows again
     billing.charge(payment_ids)
     return made
 

@@ -6,6 +6,7 @@ one bad card never stops the batch. The clock is moved, never slept."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 import pytest
 import sqlalchemy as sa
@@ -33,8 +34,14 @@ def _sunday_noon_in_shanghai():
     clock.freeze(datetime.fromisoformat(NOW))
 
 
-def card_subscribers(plan, cards: list[str]) -> list[Subscription]:
-    """One card-paying subscriber per saved card (``pm_…``), written in bulk: a thousand in a second."""
+class Subscriber(NamedTuple):
+    id: int
+    user_id: int
+
+
+def card_subscribers(plan, cards: list[str]) -> list[Subscriber]:
+    """One card-paying subscriber per saved card (``pm_…``), written in bulk: a thousand in a second, and
+    let go of (a session holding thousands of rows expires them all at every commit of the jobs)."""
     users = [User(email=f"card{i}-{card}@example.com", display_name=f"Card {i}", password_hash="!")
              for i, card in enumerate(cards)]
     db.session.add_all(users)
@@ -46,8 +53,12 @@ def card_subscribers(plan, cards: list[str]) -> list[Subscription]:
                                   subscribed_at=clock.now(), pickup_point_id=plan.pickup_points[0].id,
                                   payment_choice=PaymentChoice.CARD) for user in users]
     db.session.add_all(subscriptions)
+    db.session.flush()
+    made = [Subscriber(s.id, s.user_id) for s in subscriptions]
     db.session.commit()
-    return subscriptions
+    for obj in [*users, *subscriptions]:
+        db.session.expunge(obj)
+    return made
 
 
 def through_cut_off_of(plan, day: date) -> None:
