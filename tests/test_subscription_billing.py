@@ -258,3 +258,23 @@ def test_without_a_card_gateway_boxes_cannot_be_charged_to_a_card():
         services.subscribe(member, plan.id, pickup_point_id=plan.pickup_points[0].id, payment_choice="card",
                            payment_method=TEST_CARD)
     assert refused.value.code == "no_card"
+
+
+def test_the_cycle_started_twice_at_once_makes_and_charges_each_card_box_once(app, stub):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises every writer: concurrent jobs need PostgreSQL to mean anything")
+    from subscriptions import cycles
+
+    plan, _variants = make_plan()
+    card_subscribers(plan, [f"pm_twice_{i}" for i in range(12)])
+    clock.freeze(plans.cycle_of(plan, SATURDAYS[0]).cutoff_at + timedelta(minutes=1))
+    day = SATURDAYS[0].isoformat()
+    # each start makes its boxes in batches of 5 as its jobs would, and charges what it made
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cycles.box_ranges, "__defaults__", (5,))
+        all_at_once(app, [(plan.id, day)] * 3, jobs.start_cycle)
+    assert cycles.cycle_progress(plan.id, SATURDAYS[0]) == {
+        "decided": 12, "ordered": 12, "left_out": 0, "boxes": 12, "charging": 0}
+    assert db.session.query(Order).count() == 12
+    keys = [post.idempotency_key for post in stub.posts("/v1/payment_intents")]
+    assert len(keys) == len(set(keys)) == 12
