@@ -146,12 +146,27 @@ class PlanForm(MenuForm):
         self.currency = currency
         super().__init__(*args, **kwargs)
 
+    @classmethod
+    def filled_from(cls, view) -> PlanForm:
+        """The edit form showing a plan as it is (``view``: ``queries.describe_plan``)."""
+        plan = view.plan
+        form = cls(formdata=None, currency=plan.currency, data={
+            "items": [{"variant_id": i.variant.id, "quantity": i.quantity, "lead_time_days": i.lead_time_days}
+                      for i in view.menu],
+            "swaps": [{"variant_id": item.id, "alternative_id": alternative.id} for item, alternative in view.swaps]})
+        for name in ("name", "description", "weekday", "starts_on", "delivery_hour", "cutoff_hours", "capacity"):
+            getattr(form, name).data = getattr(plan, name)
+        form.cadence.data, form.fulfilment.data = plan.cadence.value, plan.fulfilment.value
+        form.price.set_minor_units(plan.price, plan.currency)
+        form.pickup_point_ids.data = [point.id for point in plan.pickup_points]
+        return form
+
     def offer_plan_choices(self, variants, points, weekdays) -> PlanForm:
         self.offer(variants)
         for row in self.swaps:
             row.variant_id.choices = row.alternative_id.choices = _variant_choices(variants)
         self.pickup_point_ids.choices = [(p.id, p.name) for p in points]
-        self.weekday.choices = [(day, weekdays[day]) for day in range(7)]
+        self.weekday.choices = list(enumerate(weekdays))
         return self
 
     def values(self) -> dict:

@@ -10,9 +10,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from babel.dates import get_day_names
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -31,7 +29,7 @@ from subscriptions import cycles, forecast, plans, queries
 from subscriptions.forms import MenuForm, PlanForm
 from subscriptions.models import Plan, Subscription, SubscriptionCycle, SubscriptionSkip
 from subscriptions.queries import PastBox
-from subscriptions.views import PLAN, bp
+from subscriptions.views import PLAN, bp, weekday_name
 from supplier.models import Variant
 
 PER_PAGE = 50
@@ -59,13 +57,11 @@ def manage(slug: str):
 def new(slug: str):
     community = get_community(slug)
     require_shopkeeper(current_user, community)
-    points = pickup_points(community)
-    form = PlanForm(currency=community.currency).offer_plan_choices(
-        launchable_variants(), points, get_day_names("wide", locale=get_locale()))
+    form = _plan_form(community, PlanForm(currency=community.currency))
     if not form.is_submitted():
         form.starts_on.data = clock.now().astimezone(ZoneInfo(community.timezone)).date()
-        form.pickup_point_ids.data = [point.id for point in points]
-    context = {"community": community}
+        form.pickup_point_ids.data = [point_id for point_id, _label in form.pickup_point_ids.choices]
+    context = {"community": community, "plan": None}
     if not form.validate_on_submit():
         return show_form("subscriptions/plan_form.html", form, **context)
     try:
@@ -73,6 +69,32 @@ def new(slug: str):
     except DomainError as error:
         return form_error(form, error, "subscriptions/plan_form.html", **context)
     flash(_("The plan is saved as a draft. Open it when members may subscribe."), "success")
+    return redirect(url_for("subscriptions.manage_plan", slug=slug, plan_id=plan.id), code=303)
+
+
+def _plan_form(community, form: PlanForm) -> PlanForm:
+    return form.offer_plan_choices(launchable_variants(), pickup_points(community), [weekday_name(d) for d in range(7)])
+
+
+@bp.route(f"{PLAN}/edit", methods=["GET", "POST"])
+@login_required
+def edit(slug: str, plan_id: int):
+    """Change a plan; its rhythm, cut-off and fulfilment only while it is a draft (``plans.update_plan``)."""
+    community = get_community(slug)
+    plan = _managed(community, plan_id)
+    if request.method == "GET":
+        form = PlanForm.filled_from(queries.describe_plan(plan, clock.now(), 0))
+    else:
+        form = PlanForm(currency=plan.currency)
+    _plan_form(community, form)
+    context = {"community": community, "plan": plan}
+    if not form.validate_on_submit():
+        return show_form("subscriptions/plan_form.html", form, **context)
+    try:
+        plans.update_plan(current_user, plan.id, **form.values())
+    except DomainError as error:
+        return form_error(form, error, "subscriptions/plan_form.html", **context)
+    flash(_("The plan is saved."), "success")
     return redirect(url_for("subscriptions.manage_plan", slug=slug, plan_id=plan.id), code=303)
 
 

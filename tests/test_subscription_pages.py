@@ -274,6 +274,37 @@ def test_a_shopkeeper_creates_a_plan_through_the_form_and_opens_it(client):
     assert db.session.get(Plan, plan.id).status == PlanStatus.OPEN
 
 
+def test_a_shopkeeper_edits_an_open_plan_but_its_rhythm_only_while_a_draft(client):
+    plan, variants = make_plan()
+    login_as(client, plan.community.owner)
+    edit_url = _plan_url(plan, "/edit")
+    page = _text(client.get(edit_url))
+    assert 'value="Seasonal fruit box"' in page and 'value="128.00"' in page and 'value="2026-11-01"' in page
+    assert f'<option selected value="{variants[2].id}">' in page  # the allowed swap, as it is
+    data = {"name": plan.name, "cadence": "weekly", "weekday": "5", "starts_on": "2026-11-01", "delivery_hour": "9",
+            "price": "128.00", "cutoff_hours": "48", "fulfilment": "pickup",
+            "pickup_point_ids": [plan.pickup_points[0].id],
+            "items-0-variant_id": variants[0].id, "items-0-quantity": "1", "items-0-lead_time_days": "4",
+            "items-1-variant_id": variants[1].id, "items-1-quantity": "1", "items-1-lead_time_days": "0",
+            "swaps-0-variant_id": variants[0].id, "swaps-0-alternative_id": variants[2].id}
+
+    response = client.post(edit_url, data={**data, "name": "Summer fruit box", "price": "99",
+                                           "items-1-quantity": "2"})
+    assert response.status_code == 303
+    db.session.expire_all()
+    changed = db.session.get(Plan, plan.id)
+    assert (changed.name, changed.price, changed.weekday) == ("Summer fruit box", 9900, 5)
+    assert [(i.variant_id, i.quantity) for i in plans.menu_for(changed, SAT_28)] == \
+        [(variants[0].id, 1), (variants[1].id, 2)]
+    assert plans.swaps_of(changed) == {variants[0].id: {variants[2].id}}
+
+    refused = client.post(edit_url, data={**data, "weekday": "2"})
+    assert refused.status_code == 409
+    assert "change only while it is a draft" in _text(refused)
+    db.session.expire_all()
+    assert db.session.get(Plan, plan.id).weekday == 5
+
+
 def test_a_shopkeeper_changes_one_deliverys_box_and_sees_the_forecast(client):
     plan, variants = make_plan()
     make_subscriber(plan)
