@@ -9,7 +9,7 @@ database index of its own (``--redis-db``, default 12), flushed before and after
 over generate_series one community with ``--subscriptions`` members, each subscribed to one weekly plan
 (two items, one swap allowed) whose cycle was cut off in the last hour of real time and is delivered in two
 days — the workers run with the real clock. 2 % of the subscriptions skip that box, 2 % are paused, 1 %
-swap an item. ``--cards`` of them (the last ones) pay by a saved card, charged by the workers against
+swap an item. ``--cards`` of them (spread evenly) pay by a saved card, charged by the workers against
 ``tests/stripe_stub.py`` (started here, answering after ``--latency-ms``); the others pay at pickup.
 
 Starts ``--workers`` ``flask worker`` processes, opens the plan, enqueues the cycle job
@@ -95,7 +95,8 @@ def seed(subscriptions: int, cards: int, capacity: int | None, now: datetime) ->
     params = {"n": subscriptions, "now": now, "community": community.id, "plan": plan.id, "point": point.id,
               "subscribed": subscribed, "paused": subscribed + timedelta(days=1), "day": when["delivery_date"],
               "skip": SKIP_EVERY, "pause": PAUSE_EVERY, "swap": SWAP_EVERY, "mango": variants[0].id,
-              "peach": variants[2].id, "cards": cards}
+              "peach": variants[2].id, "cards": cards,
+              "step": subscriptions // cards if cards else 1}
     statements = (
         "INSERT INTO users (email, display_name, password_hash, is_active_account, created_at, updated_at) "
         "SELECT 'member' || g || '@bench.example', 'Member ' || g, '!', true, :subscribed, :subscribed "
@@ -103,12 +104,13 @@ def seed(subscriptions: int, cards: int, capacity: int | None, now: datetime) ->
         "INSERT INTO memberships (community_id, user_id, role, joined_at, note, created_at, updated_at) "
         "SELECT :community, id, 'member', :subscribed, '', :subscribed, :subscribed FROM users "
         "WHERE email LIKE 'member%@bench.example' ORDER BY id",
-        # the n-th subscriber (by id, from 1): paused when n % PAUSE_EVERY == 1
+        # the n-th subscriber (by id, from 1): paused when n % PAUSE_EVERY == 1; one in every ``step`` by card
         "INSERT INTO subscriptions (plan_id, user_id, status, paused_at, pickup_point_id, delivery_address, "
         "payment_choice, subscribed_at, created_at, updated_at) "
         "SELECT :plan, id, CASE WHEN n % :pause = 1 THEN 'paused' ELSE 'active' END, "
         "CASE WHEN n % :pause = 1 THEN CAST(:paused AS timestamptz) END, :point, '', "
-        "CASE WHEN n > :n - :cards THEN 'card' ELSE 'at_pickup' END, "
+        "CASE WHEN (n - 1) % :step = (:step / 2 + 1) % :step AND (n - 1) / :step < :cards THEN 'card' "
+        "ELSE 'at_pickup' END, "
         ":subscribed, :subscribed, :subscribed "
         "FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM users "
         "WHERE email LIKE 'member%@bench.example') AS members ORDER BY id",

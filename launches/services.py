@@ -25,7 +25,7 @@ from shopkeeper.access import is_shopkeeper, membership_of, require_shopkeeper
 from shopkeeper.models import Community, Membership
 from shopkeeper.validation import MAX_ID, MAX_WHOLE, refuse, text_field, whole_number
 from supplier.access import is_staff
-from supplier.models import Product, Variant
+from supplier.models import Variant
 
 MAX_TITLE = 160
 MAX_TEXT = 5000
@@ -110,15 +110,6 @@ def community_launches(user: User, community: Community, now: datetime | None = 
             continue
         getattr(lists, phase(launch, now)).append(launch)
     return lists
-
-
-def launchable_variants(supplier_id: int | None = None) -> list[Variant]:
-    """Active variants of active products (of one supplier when given), by product and name."""
-    query = (sa.select(Variant).join(Product).where(Variant.active, Product.active)
-             .order_by(Product.name, Variant.name, Variant.id).options(selectinload(Variant.product)))
-    if supplier_id is not None:
-        query = query.where(Variant.supplier_id == supplier_id)
-    return list(db.session.execute(query).scalars())
 
 
 def launch_communities_for(user: User) -> list[Community]:

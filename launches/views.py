@@ -23,6 +23,7 @@ from shopkeeper.links import community_home_url
 from shopkeeper.validation import ID
 from supplier.access import staffed_supplier_ids
 from supplier.models import Supplier
+from supplier.queries import active_variants
 
 bp = Blueprint("launches", __name__)
 
@@ -47,7 +48,7 @@ def index(slug: str):
 def new(slug: str):
     community = get_community(slug)
     require_shopkeeper(current_user, community)
-    form = LaunchForm(currency=community.currency).offer(services.launchable_variants())
+    form = LaunchForm(currency=community.currency).offer(active_variants())
     context = {"community": community, "launch": None, "zone": community.timezone}
     if not form.validate_on_submit():
         return show_form("launches/form.html", form, **context)
@@ -116,7 +117,7 @@ def _manage_context(slug: str | None, launch_id: int) -> dict:
     if (community not in launch.communities) if community is not None else launch.supplier_id is None:
         abort(404)
     form = LaunchForm(formdata=None, currency=launch.currency).offer(
-        services.launchable_variants(launch.supplier_id), _community_choices(launch.supplier_id))
+        active_variants(launch.supplier_id), _community_choices(launch.supplier_id))
     return {"community": community, "launch": launch, "form": form.fill(launch, _zone(community)),
             "zone": _zone(community), "actions": manage_actions(launch.id, slug),
             "stage_form": StageForm(formdata=None, currency=launch.currency)}
@@ -148,7 +149,7 @@ def supplier_new():
     if supplier_id not in supplier_ids:
         abort(404)
     supplier = db.session.get(Supplier, supplier_id)
-    form = LaunchForm(currency=supplier.currency).offer(services.launchable_variants(supplier_id),
+    form = LaunchForm(currency=supplier.currency).offer(active_variants(supplier_id),
                                                         services.launch_communities_for(current_user))
     context = {"community": None, "launch": None, "zone": SUPPLIER_ZONE}
     if not form.validate_on_submit():
@@ -175,7 +176,7 @@ def edit(slug: str | None, launch_id: int):
 def update(slug: str | None, launch_id: int):
     context = _manage_context(slug, launch_id)
     launch = context["launch"]
-    form = LaunchForm(currency=launch.currency).offer(services.launchable_variants(launch.supplier_id),
+    form = LaunchForm(currency=launch.currency).offer(active_variants(launch.supplier_id),
                                                       _community_choices(launch.supplier_id))
     context["form"] = form
     if not form.validate_on_submit():

@@ -20,7 +20,6 @@ from core.errors import DomainError, NotFound
 from core.extensions import db
 from core.forms import form_error
 from core.paging import Page
-from launches.services import launchable_variants
 from payments.services import payments_for_many
 from shopkeeper.access import get_community, require_shopkeeper
 from shopkeeper.forms import show_form
@@ -31,6 +30,7 @@ from subscriptions.models import Plan, Subscription, SubscriptionCycle, Subscrip
 from subscriptions.queries import PastBox
 from subscriptions.views import PLAN, bp, weekday_name
 from supplier.models import Variant
+from supplier.queries import active_variants
 
 PER_PAGE = 50
 FORECAST_CYCLES = 8
@@ -73,7 +73,7 @@ def new(slug: str):
 
 
 def _plan_form(community, form: PlanForm) -> PlanForm:
-    return form.offer_plan_choices(launchable_variants(), pickup_points(community), [weekday_name(d) for d in range(7)])
+    return form.offer_plan_choices(active_variants(), pickup_points(community), [weekday_name(d) for d in range(7)])
 
 
 @bp.route(f"{PLAN}/edit", methods=["GET", "POST"])
@@ -155,7 +155,7 @@ def menu(slug: str, plan_id: int, delivery_date: str):
     current = [{"variant_id": i.variant_id, "quantity": i.quantity, "lead_time_days": i.lead_time_days}
                for i in plans.menu_for(plan, day)]
     form = (MenuForm() if request.method == "POST" else MenuForm(formdata=None, data={"items": current}))
-    form.offer(launchable_variants())
+    form.offer(active_variants())
     context = {"community": community, "plan": plan, "cycle": cycle, "open": cycle.open_for_changes(clock.now())}
     if not form.validate_on_submit():
         return show_form("subscriptions/menu.html", form, **context)

@@ -119,3 +119,13 @@ def platform_counts() -> dict[str, int]:
         "products": _count(sa.select(sa.func.count(Product.id)).where(Product.active.is_(True))),
         "users": _count(sa.select(sa.func.count(User.id))),
     }
+
+
+def active_variants(supplier_id: int | None = None) -> list[Variant]:
+    """Active variants of active products (of one supplier when given), by product and name: what a
+    launch or a subscription box may be made of."""
+    query = (sa.select(Variant).join(Product).where(Variant.active, Product.active)
+             .order_by(Product.name, Variant.name, Variant.id).options(selectinload(Variant.product)))
+    if supplier_id is not None:
+        query = query.where(Variant.supplier_id == supplier_id)
+    return list(db.session.execute(query).scalars())
