@@ -35,7 +35,7 @@ from payments import jobs as payment_jobs
 from payments import transitions
 from payments.dunning import failure_reason, pay_token
 from payments.gateway import current_gateway_name, gateway_named
-from payments.models import GatewayCustomer, Payment, PaymentPurpose, PaymentStatus
+from payments.models import GatewayCustomer, Payment, PaymentPurpose, PaymentStatus, untried
 from payments.services import Call, create_payment, detached, record_result, take_deposit
 from payments.transitions import payment_needs_member, payment_succeeded
 from subscriptions.models import SubscriptionCycle, SubscriptionStatus
@@ -135,8 +135,7 @@ def untried_ids() -> list[int]:
     made more than ``UNTRIED_AFTER`` ago."""
     return list(db.session.execute(sa.select(Payment.id).join(
         SubscriptionCycle, SubscriptionCycle.payment_id == Payment.id).where(
-        Payment.gateway != "offline", Payment.status == PaymentStatus.PENDING, Payment.gateway_id.is_(None),
-        Payment.created_at <= clock.now() - UNTRIED_AFTER).order_by(Payment.id)).scalars())
+        untried(), Payment.created_at <= clock.now() - UNTRIED_AFTER).order_by(Payment.id)).scalars())
 
 
 def due_retry_ids() -> list[int]:

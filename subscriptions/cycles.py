@@ -28,7 +28,7 @@ from core import clock, notify
 from core.extensions import db
 from orders.services import LineSpec, build_order
 from payments.gateway import current_gateway_name
-from payments.models import Payment, PaymentPurpose, PaymentStatus
+from payments.models import Payment, PaymentPurpose, untried
 from payments.services import PaymentSpec, create_payments, default_key
 from shopkeeper.models import Membership
 from subscriptions import plans
@@ -109,9 +109,10 @@ def _lines(plan: Plan, box: _Box, subscription: Subscription) -> list[LineSpec]:
 
 
 def owed(plan: Plan, delivery_date: date, cutoff_at: datetime) -> list[Subscription]:
-    """The plan's subscriptions owed the box of ``delivery_date``, in subscription order, before capacity:
-    subscribed before the cut-off, not cancelled or paused by then, not skipped, by a member still in the
-    community with an account still open (nobody who left, or was removed, is ever billed)."""
+    """The plan's subscriptions owed the box of ``delivery_date`` and not decided yet, in subscription
+    order, before capacity: subscribed before the cut-off, not cancelled or paused by then, not skipped, by
+    a member still in the community with an account still open (nobody who left, or was removed, is ever
+    billed). A sweep after the cycle was decided reads only the few left undecided."""
     skipped = set(db.session.execute(sa.select(SubscriptionSkip.subscription_id).join(Subscription).where(
         Subscription.plan_id == plan.id, SubscriptionSkip.delivery_date == delivery_date)).scalars())
     candidates = db.session.execute(
@@ -120,7 +121,9 @@ def owed(plan: Plan, delivery_date: date, cutoff_at: datetime) -> list[Subscript
                                   Membership.community_id == plan.community_id))
         .join(User, User.id == Subscription.user_id)
         .where(Subscription.plan_id == plan.id, Subscription.subscribed_at < cutoff_at,
-               User.is_active_account.is_(True))
+               User.is_active_account.is_(True),
+               ~sa.exists().where(SubscriptionCycle.subscription_id == Subscription.id,
+                                  SubscriptionCycle.delivery_date == delivery_date))
         .order_by(Subscription.id)).scalars()
     return [s for s in candidates if s.id not in skipped and s.due_for(delivery_date, cutoff_at)]
 
@@ -145,14 +148,10 @@ def decide(plan_id: int, delivery_date: date) -> dict[str, int]:
     cycle = plans.cycle_of(plan, delivery_date)
     if clock.now() < cycle.cutoff_at:
         return {"skipped": 1}
-    decided = set(db.session.execute(sa.select(SubscriptionCycle.subscription_id).where(
-        _of_cycle(plan.id, delivery_date))).scalars())
     ordered = db.session.execute(sa.select(sa.func.count()).select_from(SubscriptionCycle).where(
         _of_cycle(plan.id, delivery_date), SubscriptionCycle.status == CycleStatus.ORDERED)).scalar_one()
     rows, left_out = [], []
     for subscription in owed(plan, delivery_date, cycle.cutoff_at):
-        if subscription.id in decided:
-            continue
         full = plan.capacity is not None and ordered >= plan.capacity
         ordered += not full
         rows.append({"plan_id": plan.id, "subscription_id": subscription.id, "delivery_date": delivery_date,
@@ -241,10 +240,9 @@ def cycle_progress(plan_id: int, delivery_date: date) -> dict[str, int]:
                                      .group_by(SubscriptionCycle.status)).all())
     boxes = db.session.execute(sa.select(sa.func.count()).select_from(SubscriptionCycle).where(
         of_cycle, SubscriptionCycle.order_id.is_not(None))).scalar_one()
-    charging = db.session.execute(sa.select(sa.func.count()).select_from(SubscriptionCycle).join(
-        Payment, Payment.id == SubscriptionCycle.payment_id).where(
-        of_cycle, Payment.gateway != "offline", Payment.status == PaymentStatus.PENDING,
-        Payment.gateway_id.is_(None))).scalar_one()
+    charging = db.session.execute(sa.select(sa.func.count()).select_from(Payment).join(
+        SubscriptionCycle, SubscriptionCycle.payment_id == Payment.id).where(of_cycle, untried())
+    ).scalar_one()
     ordered, left_out = counts.get(CycleStatus.ORDERED, 0), counts.get(CycleStatus.LEFT_OUT, 0)
     return {"decided": ordered + left_out, "ordered": ordered, "left_out": left_out, "boxes": boxes,
             "charging": charging}

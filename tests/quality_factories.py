@@ -35,12 +35,23 @@ def _open_offer(staff, variant):
     return offer
 
 
+def _box_plan(community, member):
+    """An open subscription plan in ``community`` and ``member``'s subscription to it."""
+    from subscriptions import services
+    from tests.subscription_factories import make_plan
+
+    plan, _variants = make_plan(community)
+    subscription = services.subscribe(member, plan.id, pickup_point_id=plan.pickup_points[0].id)
+    db.session.commit()
+    return plan, subscription
+
+
 def make_busy_world() -> dict:
     """One person who is everything at once — operator, supplier staff and shopkeeper of a community with
     tagged members, posts with comments and an invite, and a supplier with an open offer that the community runs
-    as a group buy with pledges — so that every API operation has something to find. ``spares`` are a second
-    post, comment, invite, open offer and group buy (with a pledge), there to be deleted, withdrawn or
-    cancelled."""
+    as a group buy with pledges, and an open subscription plan it subscribes to — so that every API operation has
+    something to find. ``spares`` are a second post, comment, invite, open offer, group buy (with a pledge) and
+    plan with its subscription, there to be deleted, withdrawn or cancelled."""
     boss = make_user(display_name="Wang Fang 王芳", roles=(Role.OPERATOR, Role.SHOPKEEPER))
     dry, oily = make_tag("skin", "dry", "Dry", "干性"), make_tag("skin", "oily", "Oily", "油性")
     supplier = make_supplier(name="Hainan Orchards", staff=(boss,))
@@ -63,6 +74,9 @@ def make_busy_world() -> dict:
     make_pledge(group_buy, boss, quantity=2)
     spares["group_buy"] = make_group_buy(spares["offer"], community, title="Spare lychees", days=3)
     make_pledge(spares["group_buy"], boss, quantity=1)
-    return {"user": boss, "tags": (dry, oily), "supplier": supplier, "product": product, "community": community,
+    plan, subscription = _box_plan(community, boss)
+    spares["plan"], spares["subscription"] = _box_plan(community, boss)
+    return {"plan": plan, "subscription": subscription,
+            "user": boss, "tags": (dry, oily), "supplier": supplier, "product": product, "community": community,
             "members": members, "point": point, "post": post, "comment": comment, "invite": invite,
             "offer": offer, "group_buy": group_buy, "spares": spares}

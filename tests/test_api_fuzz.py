@@ -144,11 +144,12 @@ def bearer():
         "point_id": world["point"].id, "supplier_id": world["supplier"].id, "product_id": world["product"].id,
         "variant_id": world["product"].variants[0].id, "tag_id": world["tags"][0].id,
         "offer_id": world["offer"].id, "group_buy_id": world["group_buy"].id,
+        "plan_id": world["plan"].id, "subscription_id": world["subscription"].id,
     })
     SPARE.clear()
     SPARE.update({"post_id": spares["post"].id, "comment_id": spares["comment"].id,
                   "invite_id": spares["invite"].id, "offer_id": spares["offer"].id,
-                  "group_buy_id": spares["group_buy"].id,
+                  "group_buy_id": spares["group_buy"].id, "subscription_id": spares["subscription"].id,
                   "token_id": Bearer(world["user"]).token_id})
     return Bearer(world["user"])
 
