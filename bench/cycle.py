@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from bench.close import create_database, drop_database
-from bench.fanout import ROOT, queues_idle, redis_url, start_workers, stop_workers, wait_for
+from bench.fanout import bench_app, queues_idle, redis_url, start_workers, stop_workers, wait_for
 from bench.members import bench_url
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -305,25 +305,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args, url: sa.URL, redis: str, stub) -> int:
-    import logging
-
-    from flask_migrate import upgrade
     from rq import Worker
 
-    from app import create_app
-    from core import jobs
     from core.extensions import db
     from subscriptions.models import Plan, PlanStatus
 
-    plain_url = url.render_as_string(hide_password=False)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": plain_url, "JOBS_BACKEND": "rq", "REDIS_URL": redis})
-    logging.getLogger().setLevel(logging.WARNING)
-    connection = jobs.redis_connection(redis)
-    connection.flushdb()
+    app, plain_url, connection = bench_app(url, redis)
     workers: list[subprocess.Popen] = []
     try:
         with app.app_context():
-            upgrade(directory=str(ROOT / "migrations"))
             started = time.perf_counter()
             plan_id, day = seed(args.subscriptions, args.cards, args.capacity, datetime.now(UTC))
             want = expected(plan_id, day, args.capacity)

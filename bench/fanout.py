@@ -156,25 +156,35 @@ def main(argv: list[str] | None = None) -> int:
         drop_database(server, args.database_name)
 
 
-def _run(args, url: sa.URL, redis: str) -> int:
+def bench_app(url: sa.URL, redis: str):
+    """The app on the bench's own database (migrated) and Redis database (flushed): (app, the database
+    URL to hand to workers, the Redis connection)."""
     import logging
 
     from flask_migrate import upgrade
 
     from app import create_app
     from core import jobs
-    from core.extensions import db
-    from launches.models import Launch, LaunchStatus
 
     plain_url = url.render_as_string(hide_password=False)
     app = create_app({"SQLALCHEMY_DATABASE_URI": plain_url, "JOBS_BACKEND": "rq", "REDIS_URL": redis})
     logging.getLogger().setLevel(logging.WARNING)
     connection = jobs.redis_connection(redis)
     connection.flushdb()
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+    return app, plain_url, connection
+
+
+def _run(args, url: sa.URL, redis: str) -> int:
+    from core import jobs
+    from core.extensions import db
+    from launches.models import Launch, LaunchStatus
+
+    app, plain_url, connection = bench_app(url, redis)
     workers: list[subprocess.Popen] = []
     try:
         with app.app_context():
-            upgrade(directory=str(ROOT / "migrations"))
             started = time.perf_counter()
             launch_id = seed(args.members, args.followers, datetime.now(UTC) - timedelta(seconds=1))
             print(f"seeded: {args.members:,} members in {time.perf_counter() - started:.1f} s "
