@@ -76,6 +76,7 @@ def register_models() -> None:
     import launches.models  # noqa: F401
     import orders.models  # noqa: F401
     import payments.models  # noqa: F401
+    import referral.models  # noqa: F401
     import shopkeeper.models  # noqa: F401
     import subscriptions.models  # noqa: F401
     import supplier.models  # noqa: F401
@@ -89,6 +90,8 @@ def register_signal_receivers() -> None:
     import groupbuy.fulfilment  # noqa: F401
     import groupbuy.settlement  # noqa: F401
     import launches.settlement  # noqa: F401
+    import referral.settlement  # noqa: F401
+    import subscriptions.billing  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:

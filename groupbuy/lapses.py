@@ -26,6 +26,7 @@ from groupbuy.closing import SOURCE
 from groupbuy.deposits import PREFIX, pledge_id_of, reference
 from groupbuy.models import GroupBuy, Pledge, PledgeStatus
 from groupbuy.notices import shopkeepers_of
+from orders.fulfilment import advance_order
 from orders.models import OrderStatus, PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
 from orders.services import order_for
 from payments.models import Payment, PaymentPurpose, PaymentStatus
@@ -86,7 +87,7 @@ def drop_pledge(pledge_id: int) -> bool:
     units = pledge.allocated_quantity or 0
     pledge.status, pledge.cancelled_at = PledgeStatus.DROPPED, now
     if order is not None and order.status != OrderStatus.CANCELLED:
-        order.status, order.cancelled_at = OrderStatus.CANCELLED, now
+        advance_order(order, OrderStatus.CANCELLED)
     group_buy = pledge.group_buy
     purchase_order = db.session.execute(
         sa.select(PurchaseOrder).where(PurchaseOrder.offer_id == pledge.offer_id)).scalar_one_or_none()

@@ -25,6 +25,9 @@ signals = Namespace()
 #: sent with the purchase order when a step is taken for the first time (never on a repeat)
 purchase_order_confirmed = signals.signal("purchase-order-confirmed")
 purchase_order_shipped = signals.signal("purchase-order-shipped")
+#: sent with the order (``order=``) in the unit of work that cancels it, whatever the reason: what was
+#: paid toward it comes back (e.g. store credit, ``referral.settlement``)
+order_cancelled = signals.signal("order-cancelled")
 
 PO_STEPS = [PurchaseOrderStatus.ISSUED, PurchaseOrderStatus.CONFIRMED, PurchaseOrderStatus.SHIPPED,
             PurchaseOrderStatus.RECEIVED]
@@ -75,6 +78,8 @@ def advance_order(order: Order, status: OrderStatus) -> bool:
     if status in _ORDER_STAMPS:
         setattr(order, _ORDER_STAMPS[status], clock.now())
     db.session.flush()
+    if status == OrderStatus.CANCELLED:
+        order_cancelled.send(order, order=order)
     return True
 
 

@@ -1,0 +1,135 @@
+"""Store credit: a member's balance per community (``referral.models``).
+
+* ``grant`` puts credit in (a review reward, a referral reward, a draw prize), once per key.
+* ``spend`` takes credit toward an order of that community, once per order, never below 0: one
+  conditional UPDATE decides, so two spends at once can never both pass on the same credit.
+* ``reverse_spend`` gives an order's spend back when the order is refunded or cancelled, once.
+
+Each writes the ledger entry and moves the balance in the caller's unit of work; a rerun with the same key
+writes nothing. The balance is the sum of the entries (``ledger_sum``), which the tests hold it to."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from core.errors import Conflict, DomainError
+from core.extensions import db
+from referral.models import CreditAccount, CreditEntry, CreditSource
+from shopkeeper.models import Community
+
+REWARDS = frozenset({CreditSource.REVIEW_REWARD, CreditSource.REFERRAL_REWARD, CreditSource.DRAW_PRIZE})
+
+
+def account_of(user_id: int, community_id: int) -> CreditAccount | None:
+    return db.session.execute(sa.select(CreditAccount).filter_by(
+        user_id=user_id, community_id=community_id)).scalar_one_or_none()
+
+
+def balance(user_id: int, community_id: int) -> int:
+    account = account_of(user_id, community_id)
+    return account.balance if account else 0
+
+
+def ledger_sum(user_id: int, community_id: int) -> int:
+    return db.session.execute(sa.select(sa.func.coalesce(sa.func.sum(CreditEntry.amount), 0)).join(
+        CreditAccount).where(CreditAccount.user_id == user_id, CreditAccount.community_id == community_id)
+    ).scalar_one()
+
+
+def entries(user_id: int, community_id: int, limit: int = 50) -> list[CreditEntry]:
+    """The newest first."""
+    return list(db.session.execute(sa.select(CreditEntry).join(CreditAccount).where(
+        CreditAccount.user_id == user_id, CreditAccount.community_id == community_id)
+        .order_by(CreditEntry.id.desc()).limit(limit)).scalars())
+
+
+def _open_account(user_id: int, community_id: int) -> CreditAccount:
+    account = account_of(user_id, community_id)
+    if account is not None:
+        return account
+    community = db.session.get(Community, community_id)
+    try:
+        with db.session.begin_nested():
+            account = CreditAccount(user_id=user_id, community_id=community_id, currency=community.currency,
+                                    balance=0)
+            db.session.add(account)
+            db.session.flush()
+            return account
+    except IntegrityError:  # opened by another unit of work at the same moment
+        return account_of(user_id, community_id)
+
+
+def _entry_exists(key: str) -> bool:
+    return db.session.execute(sa.select(CreditEntry.id).where(CreditEntry.key == key)).first() is not None
+
+
+def _append(account: CreditAccount, amount: int, source: CreditSource, key: str, *, order_id: int | None = None,
+            note: str = "", floor: bool = False) -> CreditEntry | None:
+    """Move the balance by ``amount`` and append its entry, both or neither; None when ``key`` is already
+    in the ledger, or (``floor``) when the balance would go below 0."""
+    try:
+        with db.session.begin_nested():
+            update = sa.update(CreditAccount).where(CreditAccount.id == account.id).values(
+                balance=CreditAccount.balance + amount)
+            if floor:
+                update = update.where(CreditAccount.balance >= -amount)
+            if db.session.execute(update.execution_options(synchronize_session=False)).rowcount != 1:
+                return None
+            entry = CreditEntry(account_id=account.id, amount=amount, source=source, key=key[:120],
+                                order_id=order_id, note=note[:200])
+            db.session.add(entry)
+            db.session.flush()
+    except IntegrityError:  # the same key, written by another unit of work at the same moment
+        db.session.expire(account, ["balance"])
+        return None
+    db.session.expire(account, ["balance"])
+    return entry
+
+
+def grant(user_id: int, community_id: int, amount: int, source: CreditSource, key: str, note: str = ""
+          ) -> CreditEntry | None:
+    """Credit a reward; None when ``key`` was credited already."""
+    if source not in REWARDS:
+        raise ValueError(f"{source} is not a reward")
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise DomainError("invalid_amount", _l("The amount must be more than zero."), field="amount")
+    if _entry_exists(key):
+        return None
+    return _append(_open_account(user_id, community_id), amount, source, key, note=note)
+
+
+def spend_key(order_id: int) -> str:
+    return f"spend-order-{order_id}"
+
+
+def spend(user_id: int, community_id: int, amount: int, order_id: int) -> CreditEntry:
+    """Pay ``amount`` of the member's credit toward an order of that community (once per order: asking
+    again returns the first spend). Raises ``invalid_amount`` (422), ``not_enough_credit`` (409)."""
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise DomainError("invalid_amount", _l("The amount must be more than zero."), field="amount")
+    done = db.session.execute(sa.select(CreditEntry).where(CreditEntry.key == spend_key(order_id))).scalar_one_or_none()
+    if done is not None:
+        return done
+    account = account_of(user_id, community_id)
+    entry = _append(account, -amount, CreditSource.SPEND, spend_key(order_id), order_id=order_id,
+                    floor=True) if account else None
+    if entry is None:
+        again = db.session.execute(sa.select(CreditEntry).where(CreditEntry.key == spend_key(order_id))
+                                   ).scalar_one_or_none()
+        if again is not None:  # spent by another unit of work at the same moment
+            return again
+        raise Conflict("not_enough_credit", _l("Your store credit is not enough for that."), field="amount")
+    return entry
+
+
+def reverse_spend(order_id: int) -> CreditEntry | None:
+    """Give back the credit spent on an order (refunded or cancelled), once; None when nothing was spent
+    on it or it was given back already."""
+    spent = db.session.execute(sa.select(CreditEntry).where(CreditEntry.key == spend_key(order_id))
+                               ).scalar_one_or_none()
+    if spent is None or _entry_exists(f"reversal-order-{order_id}"):
+        return None
+    account = db.session.get(CreditAccount, spent.account_id)
+    return _append(account, -spent.amount, CreditSource.REVERSAL, f"reversal-order-{order_id}", order_id=order_id)
