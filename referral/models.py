@@ -13,7 +13,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import clock
 from core.db import IdMixin, TimestampMixin, UTCDateTime, enum_column
@@ -59,3 +59,116 @@ class CreditEntry(IdMixin, db.Model):
 @event.listens_for(CreditEntry, "before_delete")
 def _append_only(_mapper, _connection, entry: CreditEntry) -> None:
     raise RuntimeError(f"credit entry {entry.id} is part of the ledger: append a reversal instead")
+
+
+class Approval(enum.StrEnum):
+    AUTOMATIC = "automatic"  #: a review that meets the rules is approved (and rewarded) at once
+    SHOPKEEPER = "shopkeeper"  #: the shopkeeper approves each review
+
+
+class ReviewCampaign(IdMixin, TimestampMixin, db.Model):
+    """A shopkeeper's review-for-reward offer in their community: the reward never depends on the stars."""
+
+    __tablename__ = "review_campaigns"
+    __table_args__ = (
+        sa.CheckConstraint("reward_amount > 0", name="reward_positive"),
+        sa.CheckConstraint("min_text_length >= 0", name="min_text_not_negative"),
+    )
+
+    community_id: Mapped[int] = mapped_column(sa.ForeignKey("communities.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    reward_amount: Mapped[int] = mapped_column()  #: store credit, minor units of the community's currency
+    min_text_length: Mapped[int] = mapped_column(default=0)
+    photo_required: Mapped[bool] = mapped_column(default=False)
+    approval: Mapped[Approval] = mapped_column(enum_column(Approval), default=Approval.SHOPKEEPER)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  #: None: until the shopkeeper ends it
+
+
+class ReviewStatus(enum.StrEnum):
+    PENDING = "pending"  #: waiting for the shopkeeper
+    APPROVED = "approved"  #: shown; rewarded if a campaign applied
+    REJECTED = "rejected"  #: did not meet the campaign's rules (the shopkeeper said why)
+    HIDDEN = "hidden"  #: abusive: hidden by the shopkeeper, with a reason
+
+
+class Review(IdMixin, TimestampMixin, db.Model):
+    """A verified buyer's review of one order line (one review per line, ever)."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (
+        sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating_1_to_5"),
+        sa.Index("ix_reviews_variant_status", "variant_id", "status"),
+    )
+
+    order_line_id: Mapped[int] = mapped_column(sa.ForeignKey("order_lines.id", ondelete="CASCADE"), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    community_id: Mapped[int] = mapped_column(sa.ForeignKey("communities.id", ondelete="CASCADE"), index=True)
+    variant_id: Mapped[int] = mapped_column(sa.ForeignKey("variants.id"))
+    campaign_id: Mapped[int | None] = mapped_column(sa.ForeignKey("review_campaigns.id", ondelete="SET NULL"))
+    rating: Mapped[int] = mapped_column()
+    text: Mapped[str] = mapped_column(sa.Text, default="")
+    status: Mapped[ReviewStatus] = mapped_column(enum_column(ReviewStatus), default=ReviewStatus.PENDING)
+    reason: Mapped[str] = mapped_column(sa.String(300), default="")  #: why rejected or hidden
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    photos: Mapped[list[ReviewPhoto]] = relationship(order_by="ReviewPhoto.position", cascade="all, delete-orphan")
+
+
+class ReviewPhoto(IdMixin, db.Model):
+    __tablename__ = "review_photos"
+    __table_args__ = (sa.UniqueConstraint("review_id", "position"),)
+
+    review_id: Mapped[int] = mapped_column(sa.ForeignKey("reviews.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column()
+    filename: Mapped[str] = mapped_column(sa.String(80))  #: under UPLOAD_FOLDER (``core.uploads.save_photo``)
+
+
+class Eligibility(enum.StrEnum):
+    MEMBERS = "members"  #: every member of the community
+    REVIEWED_SINCE = "reviewed_since"  #: members with an approved review since ``since``
+    JOINED_BEFORE = "joined_before"  #: members who joined before ``before``
+    PLEDGED = "pledged"  #: members with a live pledge to the group buy ``group_buy_id``
+
+
+class DrawStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"  #: the seed's hash is published; entries are taken at ``draw_at``
+    DRAWN = "drawn"  #: entries, seed and winners published
+
+
+class LuckyDraw(IdMixin, TimestampMixin, db.Model):
+    """A shopkeeper's lucky draw, drawn with ``core.fairdraw`` like a raffle: the seed's hash published
+    when it is announced, the entry list and the seed after the draw, so anyone can recompute it."""
+
+    __tablename__ = "lucky_draws"
+    __table_args__ = (
+        sa.CheckConstraint("winners > 0", name="winners_positive"),
+        sa.CheckConstraint("prize_credit IS NULL OR prize_credit > 0", name="prize_credit_positive"),
+    )
+
+    community_id: Mapped[int] = mapped_column(sa.ForeignKey("communities.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(120))
+    prize_credit: Mapped[int | None] = mapped_column()  #: a credit prize per winner (minor units), or …
+    prize_item: Mapped[str] = mapped_column(sa.String(200), default="")  #: … an item, described
+    eligibility: Mapped[Eligibility] = mapped_column(enum_column(Eligibility), default=Eligibility.MEMBERS)
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime)  #: REVIEWED_SINCE
+    before: Mapped[datetime | None] = mapped_column(UTCDateTime)  #: JOINED_BEFORE
+    group_buy_id: Mapped[int | None] = mapped_column(sa.ForeignKey("group_buys.id", ondelete="SET NULL"))  #: PLEDGED
+    winners: Mapped[int] = mapped_column()
+    draw_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    status: Mapped[DrawStatus] = mapped_column(enum_column(DrawStatus), default=DrawStatus.SCHEDULED)
+    seed_hash: Mapped[str] = mapped_column(sa.String(64))
+    seed: Mapped[str] = mapped_column(sa.String(128))  #: secret until drawn
+    drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DrawEntry(IdMixin, db.Model):
+    """One eligible member at the draw (the entry ids are what the draw orders). ``rank`` is the place in
+    the draw order; the first ``LuckyDraw.winners`` ranks win."""
+
+    __tablename__ = "lucky_draw_entries"
+    __table_args__ = (sa.UniqueConstraint("draw_id", "user_id"),)
+
+    draw_id: Mapped[int] = mapped_column(sa.ForeignKey("lucky_draws.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    rank: Mapped[int | None] = mapped_column()
