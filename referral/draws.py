@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 
 from accounts.models import User
 from core import clock, fairdraw, jobs, notify
+from core.errors import NotFound
 from core.extensions import db
 from core.templating import money
 from groupbuy.models import GroupBuy, Pledge, PledgeStatus
@@ -32,7 +33,7 @@ from referral.models import (
     Review,
     ReviewStatus,
 )
-from shopkeeper.access import require_shopkeeper
+from shopkeeper.access import require_member, require_shopkeeper
 from shopkeeper.models import Community, Membership, MembershipRole, Post
 from shopkeeper.validation import refuse, text_field, whole_number
 
@@ -182,6 +183,17 @@ def _display_names(user_ids: list[int]) -> list[str]:
     names = dict(db.session.execute(sa.select(User.id, User.display_name).where(User.id.in_(user_ids))).all()) \
         if user_ids else {}
     return [names[user_id] for user_id in user_ids if user_id in names]
+
+
+def visible_draw(user: User | None, draw_id: int, community: Community) -> LuckyDraw:
+    """A draw of ``community`` as its members (shopkeepers included) may see it; 404 for anyone else and for
+    another community's draw."""
+    require_member(user, community)
+    lucky = db.session.execute(sa.select(LuckyDraw).where(LuckyDraw.id == draw_id,
+                                                          LuckyDraw.community_id == community.id)).scalar_one_or_none()
+    if lucky is None:
+        raise NotFound()
+    return lucky
 
 
 def audit(lucky: LuckyDraw) -> dict:

@@ -275,3 +275,15 @@ def test_the_sweeper_runs_every_minute(app):
 
     assert ("referral.draw_jobs:sweep_due_draws", 60) in app.config["PERIODIC_JOBS"]
     assert jobs._resolve("referral.draw_jobs:sweep_due_draws") is sweep_due_draws
+
+
+def test_a_draw_is_visible_to_its_communitys_members_only():
+    community, other = make_community(), make_community()
+    member = add_member(community)
+    lucky = _draw(community)
+    assert draws.visible_draw(member, lucky.id, community) is lucky
+    assert draws.visible_draw(community.owner, lucky.id, community) is lucky
+    for user, where in ((make_user(), community), (other.owner, other)):
+        with pytest.raises(DomainError) as hidden:
+            draws.visible_draw(user, lucky.id, where)
+        assert hidden.value.status == 404
