@@ -13,7 +13,8 @@ PERIODIC_JOBS = [("groupbuy.jobs:sweep_due_offers", 60), ("groupbuy.jobs:expire_
                  ("launches.hold_payment_jobs:expire_unpaid_card_orders", 60),
                  ("launches.raffle_jobs:sweep_raffles", 60), ("launches.fanout:sweep_announcements", 60),
                  ("subscriptions.jobs:run_due_cycles", 60),
-                 ("subscriptions.jobs:retry_due_charges", 60), ("referral.draw_jobs:sweep_due_draws", 60)]
+                 ("subscriptions.jobs:retry_due_charges", 60), ("referral.draw_jobs:sweep_due_draws", 60),
+                 ("referral.jobs:pay_overdue_referrals", 60)]
 
 
 def create_app(config: dict | None = None) -> Flask:

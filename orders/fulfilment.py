@@ -28,6 +28,9 @@ purchase_order_shipped = signals.signal("purchase-order-shipped")
 #: sent with the order (``order=``) in the unit of work that cancels it, whatever the reason: what was
 #: paid toward it comes back (e.g. store credit, ``referral.settlement``)
 order_cancelled = signals.signal("order-cancelled")
+#: sent with the order (``order=``) in the unit of work where the member collects it (e.g. a referral's
+#: first order, ``referral.invites``)
+order_picked_up = signals.signal("order-picked-up")
 
 PO_STEPS = [PurchaseOrderStatus.ISSUED, PurchaseOrderStatus.CONFIRMED, PurchaseOrderStatus.SHIPPED,
             PurchaseOrderStatus.RECEIVED]
@@ -80,6 +83,8 @@ def advance_order(order: Order, status: OrderStatus) -> bool:
     db.session.flush()
     if status == OrderStatus.CANCELLED:
         order_cancelled.send(order, order=order)
+    elif status == OrderStatus.PICKED_UP:
+        order_picked_up.send(order, order=order)
     return True
 
 

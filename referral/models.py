@@ -172,3 +172,60 @@ class DrawEntry(IdMixin, db.Model):
     draw_id: Mapped[int] = mapped_column(sa.ForeignKey("lucky_draws.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     rank: Mapped[int | None] = mapped_column()
+
+
+class ReferralProgram(IdMixin, TimestampMixin, db.Model):
+    """A community's invite rewards: what the member who invites and the friend who joins each get when
+    the friend's first order is paid and picked up, the monthly cap per inviting member, and how long a
+    suspicious referral waits for the shopkeeper before it is paid anyway."""
+
+    __tablename__ = "referral_programs"
+    __table_args__ = (
+        sa.CheckConstraint("inviter_reward >= 0 AND friend_reward >= 0", name="rewards_not_negative"),
+        sa.CheckConstraint("monthly_cap >= 0", name="cap_not_negative"),
+        sa.CheckConstraint("hold_hours >= 1", name="hold_positive"),
+    )
+
+    community_id: Mapped[int] = mapped_column(sa.ForeignKey("communities.id", ondelete="CASCADE"), unique=True)
+    inviter_reward: Mapped[int] = mapped_column()  #: store credit, minor units
+    friend_reward: Mapped[int] = mapped_column()
+    monthly_cap: Mapped[int] = mapped_column(default=10)  #: rewarded referrals per inviter per month
+    hold_hours: Mapped[int] = mapped_column(default=72)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class ReferralLink(IdMixin, db.Model):
+    """A member's personal invite link in a community: an ``Invite`` of theirs (``/join/<token>``)."""
+
+    __tablename__ = "referral_links"
+    __table_args__ = (sa.UniqueConstraint("community_id", "user_id"),)
+
+    community_id: Mapped[int] = mapped_column(sa.ForeignKey("communities.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    invite_id: Mapped[int] = mapped_column(sa.ForeignKey("invites.id", ondelete="CASCADE"), unique=True)
+
+
+class ReferralStatus(enum.StrEnum):
+    HELD = "held"  #: suspicious: waiting for the shopkeeper until ``held_until``, then paid
+    PAID = "paid"  #: both rewarded
+    CAPPED = "capped"  #: the inviter had reached the month's cap: no reward
+    REJECTED = "rejected"  #: an abuse rule (``reason``) or the shopkeeper said no: no reward
+
+
+class Referral(IdMixin, TimestampMixin, db.Model):
+    """A friend who joined through a member's link and had a first order paid and picked up: decided once
+    per friend and community, ever."""
+
+    __tablename__ = "referrals"
+    __table_args__ = (sa.UniqueConstraint("community_id", "invitee_id"),
+                      sa.Index("ix_referrals_inviter_converted", "inviter_id", "converted_at"))
+
+    community_id: Mapped[int] = mapped_column(sa.ForeignKey("communities.id", ondelete="CASCADE"))
+    inviter_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    invitee_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("orders.id", ondelete="SET NULL"))
+    status: Mapped[ReferralStatus] = mapped_column(enum_column(ReferralStatus))
+    reason: Mapped[str] = mapped_column(sa.String(64), default="")  #: the rule, e.g. "same_email", "burst"
+    converted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    held_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
