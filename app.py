@@ -111,6 +111,8 @@ def register_blueprints(app: Flask) -> None:
     from orders import earnings_api, earnings_views
     from orders import views as orders_views
     from payments import views as payments_views
+    from referral import growth_views
+    from referral import views as referral_views
     from shopkeeper import api as shopkeeper_api
     from shopkeeper import feed_api, feed_views, messages_api, messages_views
     from shopkeeper import views as shopkeeper_views
@@ -126,7 +128,8 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (uploads.bp, accounts_views.bp, supplier_views.bp, shopkeeper_views.bp, feed_views.bp,
                       messages_views.bp, groupbuy_views.bp, payments_views.bp, orders_views.bp, notify_views.bp,
                       fulfilment_views.bp, earnings_views.bp, launches_views.bp, raffle_views.bp,
-                      forecast_views.bp, subscriptions_views.bp):
+                      forecast_views.bp, subscriptions_views.bp, referral_views.bp,
+                      growth_views.bp):
         app.register_blueprint(blueprint)
     for blueprint in (accounts_api.blp, supplier_api.blp, shopkeeper_api.blp, feed_api.blp, messages_api.blp,
                       groupbuy_api.blp, demand_api.blp, orders_api.blp, earnings_api.blp, launches_api.blp,
