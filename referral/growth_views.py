@@ -12,6 +12,7 @@ from core.errors import DomainError
 from core.forms import form_error, invalid_form
 from referral import draws as draw_service
 from referral import insight as queries
+from referral import invites
 from referral.growth_forms import DrawForm
 from shopkeeper.access import get_community, is_shopkeeper, require_member, require_shopkeeper
 from shopkeeper.links import community_home_url
@@ -59,10 +60,18 @@ def draw(slug: str, draw_id: int):
 
 
 @bp.get("/c/<slug>/invite")
+@login_required
 def invite(slug: str):
-    abort(404)
+    community = get_community(slug)
+    link = invites.personal_link(current_user, community)
+    return render_template("growth/invite.html", community=community, link=link,
+                           program=queries.active_program(community),
+                           referrals=queries.my_referrals(current_user, community))
 
 
 @bp.get("/c/<slug>/insight")
 def insight(slug: str):
     abort(404)
+
+
+from referral import growth_admin_views  # noqa: E402,F401  (its routes are on bp)

@@ -8,8 +8,9 @@ import pytest
 
 from core import clock
 from core.extensions import db
-from referral import draws
-from referral.models import LuckyDraw
+from referral import credit, draws
+from referral.models import LuckyDraw, Referral, ReferralLink, ReferralProgram, ReferralStatus
+from shopkeeper.models import Invite
 from tests.community_helpers import page_text
 from tests.factories import add_member, count, login_as, make_community, make_user
 
@@ -103,3 +104,95 @@ def test_the_audit_shows_only_the_hash_before_the_draw_then_the_seed_entries_and
     assert lucky.seed in after and lucky.seed_hash in after and "Lucky Lin" in after
     assert "fairdraw" in after or "hashlib" in after
     assert winner.email not in after
+
+
+def _program(community, **overrides) -> ReferralProgram:
+    program = ReferralProgram(community_id=community.id, **({"inviter_reward": 1000, "friend_reward": 500}
+                                                             | overrides))
+    db.session.add(program)
+    db.session.commit()
+    return program
+
+
+def _referral(community, inviter, friend, status: ReferralStatus, reason: str = "") -> Referral:
+    referral = Referral(community_id=community.id, inviter_id=inviter.id, invitee_id=friend.id, status=status,
+                        reason=reason, converted_at=clock.now(),
+                        held_until=clock.now() + timedelta(hours=72) if status == ReferralStatus.HELD else None)
+    db.session.add(referral)
+    db.session.commit()
+    return referral
+
+
+def test_the_invite_page_shows_the_personal_link_the_rewards_and_each_friend_in_words(client):
+    community = make_community()
+    inviter = add_member(community)
+    _program(community)
+    for name, status in (("Amy", ReferralStatus.PAID), ("Bo", ReferralStatus.HELD),
+                         ("Cai", ReferralStatus.CAPPED), ("Dan", ReferralStatus.REJECTED)):
+        _referral(community, inviter, add_member(community, make_user(display_name=name)), status)
+    _referral(community, community.owner, add_member(community, make_user(display_name="Not mine")),
+              ReferralStatus.PAID)
+    login_as(client, inviter)
+
+    page = page_text(client.get(f"/c/{community.slug}/invite"))
+    token = db.session.execute(db.select(Invite.token).join(ReferralLink, ReferralLink.invite_id == Invite.id)
+                               .where(ReferralLink.user_id == inviter.id)).scalar_one()
+    assert f"http://localhost/join/{token}" in page
+    assert "¥10.00" in page and "¥5.00" in page
+    for text in ("Amy", "Paid", "Bo", "Held for review", "Cai", "Capped", "Dan", "Rejected"):
+        assert text in page
+    assert "Not mine" not in page
+
+
+def test_the_invite_page_says_when_there_are_no_rewards_and_is_hidden_from_outsiders(client):
+    community = make_community()
+    login_as(client, add_member(community))
+    assert "No invite rewards here yet" in page_text(client.get(f"/c/{community.slug}/invite"))
+    client.get("/logout")
+    login_as(client, make_user())
+    assert client.get(f"/c/{community.slug}/invite").status_code == 404
+
+
+def test_the_program_form_stores_rewards_in_minor_units_and_refuses_bad_amounts(client):
+    community = make_community()
+    login_as(client, community.owner)
+    form = {"inviter_reward": "12.50", "friend_reward": "5", "monthly_cap": "4", "hold_hours": "48",
+            "active": "y"}
+    assert client.post(f"/c/{community.slug}/invite/manage", data=form).status_code == 302
+    program = db.session.execute(db.select(ReferralProgram)).scalar_one()
+    assert (program.inviter_reward, program.friend_reward, program.monthly_cap, program.hold_hours,
+            program.active) == (1250, 500, 4, 48, True)
+    assert 'value="12.50"' in page_text(client.get(f"/c/{community.slug}/invite/manage"))
+
+    response = client.post(f"/c/{community.slug}/invite/manage", data=form | {"friend_reward": "-3"})
+    assert response.status_code == 422 and "Enter an amount" in page_text(response)
+    db.session.expire_all()
+    assert db.session.get(ReferralProgram, program.id).friend_reward == 500
+
+
+def test_a_held_referral_approved_on_the_admin_page_credits_both(client):
+    community = make_community()
+    _program(community)
+    inviter, friend = add_member(community), add_member(community, make_user(display_name="Newbie"))
+    referral = _referral(community, inviter, friend, ReferralStatus.HELD, reason="new_account")
+    login_as(client, community.owner)
+    page = page_text(client.get(f"/c/{community.slug}/invite/manage"))
+    assert "Newbie" in page and "new_account" in page
+
+    response = client.post(f"/c/{community.slug}/invite/manage/{referral.id}/approve")
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Referral, referral.id).status == ReferralStatus.PAID
+    assert (credit.balance(inviter.id, community.id), credit.balance(friend.id, community.id)) == (1000, 500)
+
+
+def test_the_admin_page_is_for_the_shopkeeper_only(client):
+    community = make_community()
+    member = add_member(community)
+    referral = _referral(community, member, add_member(community), ReferralStatus.HELD)
+    login_as(client, member)
+    assert client.get(f"/c/{community.slug}/invite/manage").status_code == 403
+    assert client.post(f"/c/{community.slug}/invite/manage/{referral.id}/approve").status_code == 403
+    client.get("/logout")
+    login_as(client, make_community().owner)
+    assert client.get(f"/c/{community.slug}/invite/manage").status_code == 404
