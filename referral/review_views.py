@@ -50,7 +50,7 @@ def _decide(slug: str, review_id: int, action, done: str):
     form = ReasonForm()
     if not form.validate_on_submit():
         context = _queue_context(community, reason_form=form)
-        return invalid_form(TEMPLATE, **context)
+        return invalid_form(TEMPLATE, form, **context)
     try:
         action(current_user, review_id, form.reason.data)
     except DomainError as error:
@@ -79,7 +79,7 @@ def start_campaign(slug: str):
     form = CampaignForm()
     if not form.validate_on_submit():
         context = _queue_context(community, campaign_form=form)
-        return invalid_form(TEMPLATE, **context)
+        return invalid_form(TEMPLATE, form, **context)
     try:
         campaigns.start_campaign(current_user, community, name=form.name.data, reward=form.reward.data,
                                  min_text_length=form.min_text_length.data or 0,
