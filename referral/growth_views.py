@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -70,8 +70,14 @@ def invite(slug: str):
 
 
 @bp.get("/c/<slug>/insight")
+@login_required
 def insight(slug: str):
-    abort(404)
+    community = get_community(slug)
+    require_shopkeeper(current_user, community)
+    return render_template("growth/insight.html", community=community,
+                           ratings=queries.product_ratings(community), cost=queries.credit_by_source(community),
+                           draw_figures=queries.draw_figures(community),
+                           referrals=queries.referral_figures(community), top=queries.top_inviters(community))
 
 
 from referral import growth_admin_views  # noqa: E402,F401  (its routes are on bp)

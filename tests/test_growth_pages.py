@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from core import clock
 from core.extensions import db
-from referral import credit, draws
-from referral.models import LuckyDraw, Referral, ReferralLink, ReferralProgram, ReferralStatus
-from shopkeeper.models import Invite
+from orders.services import LineSpec, create_order
+from referral import credit, draws, insight, invites
+from referral.models import (
+    CreditSource,
+    LuckyDraw,
+    Referral,
+    ReferralLink,
+    ReferralProgram,
+    ReferralStatus,
+    Review,
+    ReviewStatus,
+)
+from shopkeeper.models import Invite, Membership
 from tests.community_helpers import page_text
-from tests.factories import add_member, count, login_as, make_community, make_user
+from tests.factories import add_member, count, login_as, make_community, make_product, make_supplier, make_user
 
 START = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)  # 17:00 in Shanghai
+_keys = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
@@ -139,7 +151,7 @@ def test_the_invite_page_shows_the_personal_link_the_rewards_and_each_friend_in_
                                .where(ReferralLink.user_id == inviter.id)).scalar_one()
     assert f"http://localhost/join/{token}" in page
     assert "¥10.00" in page and "¥5.00" in page
-    for text in ("Amy", "Paid", "Bo", "Held for review", "Cai", "Capped", "Dan", "Rejected"):
+    for text in ("Amy", "Paid out", "Bo", "Held for review", "Cai", "Capped", "Dan", "Rejected"):
         assert text in page
     assert "Not mine" not in page
 
@@ -196,3 +208,82 @@ def test_the_admin_page_is_for_the_shopkeeper_only(client):
     client.get("/logout")
     login_as(client, make_community().owner)
     assert client.get(f"/c/{community.slug}/invite/manage").status_code == 404
+
+
+def _reviewed(user, community, variant, rating: int, status: ReviewStatus = ReviewStatus.APPROVED):
+    order = create_order(user_id=user.id, community_id=community.id, pickup_point_id=None, source="test",
+                         source_id=next(_keys), currency=community.currency,
+                         lines=[LineSpec(variant.id, 1, 1000, 600)])
+    db.session.add(Review(order_line_id=order.lines[0].id, user_id=user.id, community_id=community.id,
+                          variant_id=variant.id, rating=rating, status=status, decided_at=clock.now()))
+    db.session.commit()
+    return order
+
+
+def _small_world():
+    """Lychees reviewed 4 and 2 stars (and a pending 5), ¥3 + ¥10 + ¥5 of rewards, ¥2 spent, a draw with one
+    winner, Amy with two paid friends, Bo with one and a held one; and another community's noise."""
+    community = make_community()
+    amy, bo = (add_member(community, make_user(display_name=name)) for name in ("Amy", "Bo"))
+    lychee = make_product(make_supplier(), name="Lychee").variants[0]
+    order = _reviewed(amy, community, lychee, 4)
+    _reviewed(bo, community, lychee, 2)
+    _reviewed(bo, community, lychee, 5, ReviewStatus.PENDING)
+    credit.grant(amy.id, community.id, 300, CreditSource.REVIEW_REWARD, "t-review")
+    credit.grant(amy.id, community.id, 1000, CreditSource.REFERRAL_REWARD, "t-referral")
+    credit.grant(bo.id, community.id, 500, CreditSource.DRAW_PRIZE, "t-draw")
+    credit.spend(amy.id, community.id, 200, order.id)
+    db.session.commit()
+    for inviter, status in ((amy, ReferralStatus.PAID), (amy, ReferralStatus.PAID), (bo, ReferralStatus.PAID),
+                            (bo, ReferralStatus.HELD)):
+        _referral(community, inviter, add_member(community), status)
+    link = invites.personal_link(amy, community)
+    joined = add_member(community)
+    db.session.execute(db.update(Membership).where(Membership.user_id == joined.id).values(invite_id=link.id))
+    db.session.commit()
+    lucky = _scheduled_draw(community)
+    clock.freeze(clock.as_utc(lucky.draw_at) + timedelta(seconds=1))
+    draws.draw(lucky.id)
+    db.session.commit()
+
+    other = make_community()
+    credit.grant(add_member(other).id, other.id, 7000, CreditSource.REVIEW_REWARD, "t-other")
+    db.session.commit()
+    return community
+
+
+def test_the_insight_figures_match_the_world(client):
+    community = _small_world()
+    assert insight.product_ratings(community) == [("Lychee", 2, 3.0)]
+    cost = insight.credit_by_source(community)
+    assert (cost["review_reward"], cost["referral_reward"], cost["draw_prize"], cost["rewards"], cost["spent"]) \
+        == (300, 1000, 500 + 500, 2300, 200)
+    assert insight.draw_figures(community) == {"draws": 1, "drawn": 1, "winners": 1}
+    figures = insight.referral_figures(community)
+    assert (figures["paid"], figures["held"], figures["rejected"], figures["joined"]) == (3, 1, 0, 1)
+    assert insight.top_inviters(community) == [("Amy", 2), ("Bo", 1)]
+
+    login_as(client, community.owner)
+    page = page_text(client.get(f"/c/{community.slug}/insight"))
+    assert "Lychee" in page and "3.0" in page and "¥23.00" in page and "¥2.00" in page
+    assert page.index("Amy — 2 friends") < page.index("Bo — 1 friend")
+
+
+def test_the_insight_page_is_for_the_shopkeeper_only(client):
+    community = make_community()
+    login_as(client, add_member(community))
+    assert client.get(f"/c/{community.slug}/insight").status_code == 403
+    client.get("/logout")
+    login_as(client, make_user())
+    assert client.get(f"/c/{community.slug}/insight").status_code == 404
+
+
+def test_the_insight_and_invite_pages_render_in_chinese(client):
+    community = _small_world()
+    client.get("/?lang=zh_Hans_CN")
+    login_as(client, community.owner)
+    insight_page = page_text(client.get(f"/c/{community.slug}/insight"))
+    assert '<html lang="zh-Hans">' in insight_page and "商品" in insight_page and "Lychee" in insight_page
+    invite_page = client.get(f"/c/{community.slug}/invite")
+    assert invite_page.status_code == 200
+    assert '<html lang="zh-Hans">' in page_text(invite_page) and "复制" in page_text(invite_page)
