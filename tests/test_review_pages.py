@@ -14,11 +14,14 @@ from PIL import Image
 
 from core import clock
 from core.extensions import db
+from orders.models import OrderStatus
+from orders.services import LineSpec, create_order
 from referral import credit, reviews
 from referral.models import Approval, CreditSource, Review, ReviewCampaign, ReviewStatus
 from tests.community_helpers import page_text
 from tests.factories import add_member, login_as, make_community
-from tests.test_reviews import bought, campaign
+from tests.groupbuy_factories import make_group_buy
+from tests.test_reviews import bought, campaign, jpeg_with_gps
 
 NOW = datetime.fromisoformat("2026-11-22T04:00:00+00:00")
 
@@ -157,3 +160,21 @@ def test_the_review_pages_render_in_chinese(client):
     assert "CN¥" not in page and "社群团购" in page
     form = client.get(f"/c/{community.slug}/reviews/new/{line_id}")
     assert form.status_code == 200 and '<html lang="zh-Hans">' in page_text(form)
+
+
+def test_the_group_buy_page_shows_approved_reviews_of_its_variant_with_the_verified_buyer_badge(client):
+    group_buy = make_group_buy()
+    community = group_buy.community
+    member = add_member(community)
+    order = create_order(user_id=member.id, community_id=community.id, pickup_point_id=None, source="test",
+                         source_id=9001, currency=community.currency,
+                         lines=[LineSpec(group_buy.offer.variant.id, 1, 1500, 900)])
+    order.status, order.picked_up_at = OrderStatus.PICKED_UP, clock.now()
+    db.session.flush()
+    review = reviews.submit(member, order.lines[0].id, rating=5, text="Juicy lychees, well packed.",
+                            photos=[jpeg_with_gps()])
+    db.session.commit()
+    assert review.status == ReviewStatus.APPROVED  # no campaign: shown at once
+    page = page_text(login_as(client, member).get(f"/c/{community.slug}/group-buys/{group_buy.id}"))
+    assert "Verified buyer" in page and "Juicy lychees, well packed." in page and "★★★★★" in page
+    assert f"/uploads/{review.photos[0].filename}" in page
