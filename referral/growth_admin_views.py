@@ -51,7 +51,7 @@ def decide_referral(slug: str, referral_id: int, decision: str):
     community = get_community(slug)
     require_shopkeeper(current_user, community)
     try:
-        (invites.approve if decision == "approve" else invites.reject)(current_user, referral_id)
+        (invites.approve if decision == "approve" else invites.reject)(current_user, referral_id, community)
     except DomainError as error:
         if error.status == 404:
             raise

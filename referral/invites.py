@@ -169,11 +169,11 @@ def _pay(referral: Referral, program: ReferralProgram) -> None:
                          f"referral-{referral.id}-{side}")
 
 
-def _held(referral_id) -> Referral:
+def _held(referral_id, community: Community | None = None) -> Referral:
     referral = db.session.execute(sa.select(Referral).where(Referral.id == referral_id).with_for_update()
                                   .execution_options(populate_existing=True)).scalar_one_or_none() \
         if isinstance(referral_id, int) and 0 < referral_id <= MAX_ID else None
-    if referral is None:
+    if referral is None or (community is not None and referral.community_id != community.id):
         raise NotFound()
     return referral
 
@@ -191,16 +191,16 @@ def _settle(referral: Referral, status: ReferralStatus) -> Referral:
     return referral
 
 
-def approve(user: User, referral_id: int) -> Referral:
-    """The shopkeeper pays a held referral (again: nothing more). Raises ``not_found``, ``forbidden``,
-    ``wrong_state`` (409)."""
-    referral = _held(referral_id)
+def approve(user: User, referral_id: int, community: Community | None = None) -> Referral:
+    """The shopkeeper pays a held referral (again: nothing more); ``community``, when given, must be the
+    referral's (a page's URL). Raises ``not_found``, ``forbidden``, ``wrong_state`` (409)."""
+    referral = _held(referral_id, community)
     require_shopkeeper(user, db.session.get(Community, referral.community_id))
     return _settle(referral, ReferralStatus.PAID)
 
 
-def reject(user: User, referral_id: int) -> Referral:
-    referral = _held(referral_id)
+def reject(user: User, referral_id: int, community: Community | None = None) -> Referral:
+    referral = _held(referral_id, community)
     require_shopkeeper(user, db.session.get(Community, referral.community_id))
     if referral.status == ReferralStatus.HELD:
         referral.reason = "shopkeeper"

@@ -192,3 +192,15 @@ def test_without_a_programme_nobody_is_rewarded():
 def test_email_normalisation():
     assert invites.normalised_email(" J.Doe+tuan@GoogleMail.com ") == "jdoe@gmail.com"
     assert invites.normalised_email("j.doe@example.com") == "j.doe@example.com"
+
+
+def test_a_referral_is_decided_only_through_its_own_communitys_page(community):
+    from core.errors import NotFound
+
+    inviter = add_member(community)
+    friend = friend_joins(community, inviter, make_user())  # held: a new account
+    first_order_picked_up(community, friend)
+    elsewhere = make_community(community.owner)  # the same shopkeeper runs another community
+    with pytest.raises(NotFound):
+        invites.approve(community.owner, referral_of(friend).id, elsewhere)
+    assert invites.approve(community.owner, referral_of(friend).id, community).status == ReferralStatus.PAID
