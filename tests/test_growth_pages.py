@@ -189,7 +189,7 @@ def test_a_held_referral_approved_on_the_admin_page_credits_both(client):
     referral = _referral(community, inviter, friend, ReferralStatus.HELD, reason="new_account")
     login_as(client, community.owner)
     page = page_text(client.get(f"/c/{community.slug}/invite/manage"))
-    assert "Newbie" in page and "new_account" in page
+    assert "Newbie" in page and "A brand-new account" in page
 
     response = client.post(f"/c/{community.slug}/invite/manage/{referral.id}/approve")
     assert response.status_code == 302
