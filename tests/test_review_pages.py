@@ -178,3 +178,20 @@ def test_the_group_buy_page_shows_approved_reviews_of_its_variant_with_the_verif
     page = page_text(login_as(client, member).get(f"/c/{community.slug}/group-buys/{group_buy.id}"))
     assert "Verified buyer" in page and "Juicy lychees, well packed." in page and "★★★★★" in page
     assert f"/uploads/{review.photos[0].filename}" in page
+
+
+def test_the_launch_page_shows_approved_reviews_of_its_variant(client):
+    from tests.drop_factories import make_launch
+
+    launch = make_launch()
+    community = launch.communities[0]
+    member = add_member(community)
+    order = create_order(user_id=member.id, community_id=community.id, pickup_point_id=None, source="test",
+                         source_id=9002, currency=community.currency,
+                         lines=[LineSpec(launch.variant_id, 1, 9900, 5000)])
+    order.status, order.picked_up_at = OrderStatus.PICKED_UP, clock.now()
+    db.session.flush()
+    reviews.submit(member, order.lines[0].id, rating=4, text="The tea tin is beautiful.")
+    db.session.commit()
+    page = page_text(login_as(client, member).get(f"/c/{community.slug}/launches/{launch.id}"))
+    assert "Verified buyer" in page and "The tea tin is beautiful." in page
