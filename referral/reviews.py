@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
 
 from accounts.models import User
@@ -149,4 +150,4 @@ def shown_for_variant(variant_id: int, limit: int = 20) -> list[Review]:
     """The approved reviews of a product variant, newest first (all verified buyers)."""
     return list(db.session.execute(sa.select(Review).where(
         Review.variant_id == variant_id, Review.status == ReviewStatus.APPROVED)
-        .order_by(Review.id.desc()).limit(limit)).scalars())
+        .options(selectinload(Review.photos)).order_by(Review.id.desc()).limit(limit)).scalars())

@@ -163,8 +163,10 @@ def decide(plan_id: int, delivery_date: date) -> dict[str, int]:
     if left_out:
         row_ids = dict(db.session.execute(sa.select(SubscriptionCycle.subscription_id, SubscriptionCycle.id).where(
             _of_cycle(plan.id, delivery_date), SubscriptionCycle.status == CycleStatus.LEFT_OUT)).all())
+        users = {u.id: u for u in db.session.execute(sa.select(User).where(
+            User.id.in_([s.user_id for s in left_out]))).scalars()}
         for subscription in left_out:
-            notify.tell(subscription.user, "subscription_left_out",
+            notify.tell(users[subscription.user_id], "subscription_left_out",
                         key=f"subscription-left-out-{row_ids[subscription.id]}",
                         plan=plan.name, date=delivery_date.isoformat())
     return {"ordered": len(rows) - len(left_out), "left_out": len(left_out)}
