@@ -39,6 +39,7 @@ class Payment(IdMixin, TimestampMixin, db.Model):
     __tablename__ = "payments"
     __table_args__ = (
         sa.CheckConstraint("amount >= 0", name="amount_not_negative"),
+        sa.CheckConstraint("covered_amount >= 0", name="covered_not_negative"),
         sa.Index("ix_payments_reference", "reference", "purpose"),
         #: the few card payments never tried at the gateway, among the many waiting for cash at pickup
         sa.Index("ix_payments_untried", "created_at", postgresql_where=sa.text(UNTRIED), sqlite_where=sa.text(UNTRIED)),
@@ -49,7 +50,11 @@ class Payment(IdMixin, TimestampMixin, db.Model):
     #: what the money is for, e.g. "pledge:42" — payments sit below the packages that use them
     reference: Mapped[str] = mapped_column(sa.String(64))
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
-    amount: Mapped[int] = mapped_column()  #: minor units
+    amount: Mapped[int] = mapped_column()  #: minor units: what the gateway (or the shopkeeper) is asked for
+    #: paid by other means before any gateway saw it (store credit): the first ask was amount + covered_amount
+    covered_amount: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: the order a balance pays for (None: a deposit taken before its order exists, or a refund)
+    order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("orders.id", ondelete="SET NULL"), index=True)
     currency: Mapped[str] = mapped_column(sa.String(3))
     status: Mapped[PaymentStatus] = mapped_column(enum_column(PaymentStatus), default=PaymentStatus.PENDING)
     #: derived from our own ids ("balance-pledge-42"): the same charge can never be made twice
@@ -75,6 +80,8 @@ class GatewayCustomer(IdMixin, TimestampMixin, db.Model):
     gateway: Mapped[str] = mapped_column(sa.String(16))
     customer_id: Mapped[str] = mapped_column(sa.String(120))
     payment_method_id: Mapped[str | None] = mapped_column(sa.String(120))  #: the card saved for later
+    #: the gateway's fingerprint of that card (the same card number gives the same one), when known
+    card_fingerprint: Mapped[str | None] = mapped_column(sa.String(64), index=True)
 
 
 class WebhookEvent(IdMixin, db.Model):

@@ -39,6 +39,8 @@ class CreditAccount(IdMixin, TimestampMixin, db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     currency: Mapped[str] = mapped_column(sa.String(3))  #: the community's
     balance: Mapped[int] = mapped_column(default=0)  #: minor units; the sum of the entries
+    #: the member's choice: credit pays toward each new order's balance as it falls due
+    auto_apply: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
 
 class CreditEntry(IdMixin, db.Model):
