@@ -28,6 +28,7 @@ from referral.models import Approval, CreditSource, Review, ReviewCampaign, Revi
 from shopkeeper.access import require_shopkeeper
 from shopkeeper.models import Community
 from shopkeeper.validation import MAX_ID, refuse, text_field, whole_number
+from supplier.models import Variant
 
 MAX_PHOTOS = 6
 MAX_TEXT = 2000
@@ -146,8 +147,30 @@ def hide(user: User, review_id: int, reason: str) -> Review:
     return review
 
 
+def _shown(criterion, limit: int) -> list[Review]:
+    """Approved reviews matching ``criterion``, newest first, their photos loaded in one more query."""
+    return list(db.session.execute(sa.select(Review).where(criterion, Review.status == ReviewStatus.APPROVED)
+                                   .options(selectinload(Review.photos)).order_by(Review.id.desc())
+                                   .limit(limit)).scalars())
+
+
+def _of_product(product_id: int):
+    return Review.variant_id.in_(sa.select(Variant.id).where(Variant.product_id == product_id))
+
+
 def shown_for_variant(variant_id: int, limit: int = 20) -> list[Review]:
     """The approved reviews of a product variant, newest first (all verified buyers)."""
-    return list(db.session.execute(sa.select(Review).where(
-        Review.variant_id == variant_id, Review.status == ReviewStatus.APPROVED)
-        .options(selectinload(Review.photos)).order_by(Review.id.desc()).limit(limit)).scalars())
+    return _shown(Review.variant_id == variant_id, limit)
+
+
+def shown_for_product(product_id: int, limit: int = 20) -> list[Review]:
+    """The approved reviews of any variant of a catalog product, from every community, newest first."""
+    return _shown(_of_product(product_id), limit)
+
+
+def product_rating(product_id: int) -> tuple[int, float | None]:
+    """How many approved reviews a product has and their average stars to one decimal (None without any),
+    in one query."""
+    count, average = db.session.execute(sa.select(sa.func.count(Review.id), sa.func.avg(Review.rating)).where(
+        _of_product(product_id), Review.status == ReviewStatus.APPROVED)).one()
+    return count, round(float(average), 1) if count else None

@@ -29,6 +29,18 @@ def reviews_for_variant(variant_id: int) -> list:
 
 
 @bp.app_template_global()
+def reviews_for_product(product_id: int) -> list:
+    """Approved reviews of any variant of a catalog product, for ``templates/referral/_reviews.html``."""
+    return reviews.shown_for_product(product_id)
+
+
+@bp.app_template_global()
+def rating_for_product(product_id: int) -> tuple[int, float | None]:
+    """(count, average stars) of a product's approved reviews, the summary line of ``_reviews.html``."""
+    return reviews.product_rating(product_id)
+
+
+@bp.app_template_global()
 def credit_source_label(source: str) -> str:
     return {CreditSource.REVIEW_REWARD: _("Review reward"), CreditSource.REFERRAL_REWARD: _("Invite reward"),
             CreditSource.DRAW_PRIZE: _("Lucky draw prize"), CreditSource.SPEND: _("Spent on an order"),
