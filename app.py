@@ -91,6 +91,7 @@ def register_signal_receivers() -> None:
     import groupbuy.fulfilment  # noqa: F401
     import groupbuy.settlement  # noqa: F401
     import launches.settlement  # noqa: F401
+    import referral.checkout  # noqa: F401
     import referral.invites  # noqa: F401
     import referral.settlement  # noqa: F401
     import subscriptions.billing  # noqa: F401
@@ -111,7 +112,7 @@ def register_blueprints(app: Flask) -> None:
     from orders import earnings_api, earnings_views
     from orders import views as orders_views
     from payments import views as payments_views
-    from referral import growth_views
+    from referral import credit_views, growth_views  # noqa: F401  (credit_views: routes on referral.views.bp)
     from referral import views as referral_views
     from shopkeeper import api as shopkeeper_api
     from shopkeeper import feed_api, feed_views, messages_api, messages_views

@@ -27,6 +27,7 @@ from groupbuy.services import release_pledges
 from groupbuy.settlement import SOURCE
 from orders.models import Order, OrderStatus, PurchaseOrder, PurchaseOrderLine
 from orders.services import LineSpec, build_order
+from payments.cover import announce_due
 from payments.models import Payment, PaymentPurpose, PaymentStatus
 from payments.services import PaymentSpec, create_payments, payments_for, payments_for_many, refund_deposit
 from supplier.models import Offer, OfferStatus
@@ -209,6 +210,7 @@ def _insert_orders_and_balances(made: list[tuple[Pledge, Order]], result: CloseR
     result.order_ids = [order.id for _pledge, order in made]
     balances = create_payments([
         PaymentSpec(PaymentPurpose.BALANCE, reference(pledge), pledge.user_id, order.balance_amount, order.currency,
-                    idempotency_key=f"balance-pledge-{pledge.id}")
+                    idempotency_key=f"balance-pledge-{pledge.id}", order_id=order.id)
         for pledge, order in made if order.balance_amount > 0])
+    announce_due(balances)  # store credit covers what it can before any card is charged
     result.balance_payment_ids = [payment.id for payment in balances]

@@ -197,6 +197,8 @@ def _refund(order: Order, amount: int) -> None:
         if take > 0:
             refund_payment(payment.id, take, f"short-order-{order.id}")
             left -= take
+    if left > 0:  # the rest was paid with store credit: it goes back there
+        fulfilment.order_refund_left.send(order, order=order, amount=left, key=f"short-order-{order.id}")
 
 
 def reference_of(order: Order) -> str:

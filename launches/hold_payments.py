@@ -35,6 +35,7 @@ from launches import holds, stock, waitlist
 from launches.models import Hold, HoldStatus, WaitlistEntry, WaitlistStatus
 from orders.models import Order, OrderStatus
 from payments import dunning, refunds
+from payments.cover import announce_due
 from payments.gateway import current_gateway_name, gateway_named
 from payments.models import Payment, PaymentPurpose, PaymentStatus
 from payments.services import Call, create_payment, detached, get_payment, record_result
@@ -135,10 +136,13 @@ def pay_by_card(user: User, launch_id: int, hold_id: int, payment_method: str | 
         db.session.refresh(hold)
         return _continue(hold, balance_of(hold.id), payment_method)
     payment = create_payment(PaymentPurpose.BALANCE, reference_for(hold.id), user, order.total_amount,
-                             order.currency, gateway=current_gateway_name())
+                             order.currency, gateway=current_gateway_name(), order_id=order.id)
     payment.action_due_at = deadline(hold)  # set first: transitions then sets no 72-hour dunning deadline
     hold.status, hold.order_id = HoldStatus.ORDERED, order.id
     db.session.flush()
+    announce_due([payment])  # store credit covers what it can before the card is asked
+    if payment.status == PaymentStatus.SUCCEEDED:  # covered whole: no card is asked at all
+        return CardCheckout(hold, payment)
     return _start(hold, payment, payment_method)
 
 

@@ -36,6 +36,7 @@ from launches.models import (
 )
 from orders.models import Order
 from orders.services import LineSpec, create_order
+from payments.cover import announce_due
 from payments.models import Payment, PaymentPurpose
 from payments.services import create_payment
 from shopkeeper.models import Community, Membership
@@ -228,12 +229,13 @@ def pay_offline(user: User, launch_id: int, hold_id: int) -> Hold:
     if stock.sell_units(hold.launch_id, hold.quantity) is None:
         raise RuntimeError(f"launch {hold.launch_id} holds fewer units than hold {hold.id}")
     order = order_for(user, hold)
-    create_payment(PaymentPurpose.BALANCE, f"hold:{hold.id}", user, order.total_amount, order.currency,
-                   gateway="offline")
+    payment = create_payment(PaymentPurpose.BALANCE, f"hold:{hold.id}", user, order.total_amount, order.currency,
+                             gateway="offline", order_id=order.id)
     hold.status, hold.order_id = HoldStatus.ORDERED, order.id
     db.session.execute(sa.update(WaitlistEntry).where(WaitlistEntry.hold_id == hold.id)
                        .values(status=WaitlistStatus.CLAIMED).execution_options(synchronize_session=False))
     db.session.flush()
+    announce_due([payment])  # store credit covers what it can
     return hold
 
 

@@ -31,6 +31,9 @@ order_cancelled = signals.signal("order-cancelled")
 #: sent with the order (``order=``) in the unit of work where the member collects it (e.g. a referral's
 #: first order, ``referral.invites``)
 order_picked_up = signals.signal("order-picked-up")
+#: sent (``order=``, ``amount=``, ``key=``) when part of a refund is owed beyond what the order's money
+#: payments can return — it was paid by other means (store credit, ``referral.settlement``); once per key
+order_refund_left = signals.signal("order-refund-left")
 
 PO_STEPS = [PurchaseOrderStatus.ISSUED, PurchaseOrderStatus.CONFIRMED, PurchaseOrderStatus.SHIPPED,
             PurchaseOrderStatus.RECEIVED]

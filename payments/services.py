@@ -70,10 +70,12 @@ def default_key(purpose: PaymentPurpose, reference: str) -> str:
 
 
 def create_payment(purpose: PaymentPurpose, reference: str, user: User | None, amount: int, currency: str,
-                   idempotency_key: str | None = None, gateway: str | None = None) -> Payment:
-    """A PENDING payment on the configured gateway, or the one already made with the same idempotency
-    key (two callers at once get the same row). Raises ``invalid_amount``, ``invalid_currency`` and, when
-    the key was used for a different payment, ``idempotency_mismatch`` (409)."""
+                   idempotency_key: str | None = None, gateway: str | None = None, order_id: int | None = None
+                   ) -> Payment:
+    """A PENDING payment on the configured gateway (for ``order_id``, when it pays an order), or the one
+    already made with the same idempotency key (two callers at once get the same row). Raises
+    ``invalid_amount``, ``invalid_currency`` and, when the key was used for a different payment,
+    ``idempotency_mismatch`` (409)."""
     if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
         raise DomainError("invalid_amount", _l("The amount must be zero or more."), field="amount")
     if len(currency) != 3 or not currency.isascii() or not currency.isalpha():
@@ -86,14 +88,13 @@ def create_payment(purpose: PaymentPurpose, reference: str, user: User | None, a
         try:
             with db.session.begin_nested():
                 existing = Payment(gateway=gateway or current_gateway_name(), idempotency_key=key,
-                                   status=PaymentStatus.PENDING, **wanted)
+                                   status=PaymentStatus.PENDING, order_id=order_id, **wanted)
                 db.session.add(existing)
                 db.session.flush()
                 return existing
         except IntegrityError:
             existing = _by_key(key)
-    if any(getattr(existing, name) != value for name, value in wanted.items()):
-        raise Conflict("idempotency_mismatch", _l("This payment was already made with different details."))
+    _require_same(existing, wanted)
     return existing
 
 
@@ -108,6 +109,7 @@ class PaymentSpec:
     currency: str
     idempotency_key: str
     gateway: str | None = None  #: None: the configured gateway (``current_gateway_name``)
+    order_id: int | None = None  #: the order it pays for
 
 
 def create_payments(specs: list[PaymentSpec], chunk: int = 500) -> list[Payment]:
@@ -129,13 +131,21 @@ def create_payments(specs: list[PaymentSpec], chunk: int = 500) -> list[Payment]
                   "currency": spec.currency.upper(), "user_id": spec.user_id}
         if payment is None:
             payment = Payment(gateway=spec.gateway or configured, idempotency_key=spec.idempotency_key,
-                              status=PaymentStatus.PENDING, **wanted)
+                              status=PaymentStatus.PENDING, order_id=spec.order_id, **wanted)
             db.session.add(payment)
-        elif any(getattr(payment, name) != value for name, value in wanted.items()):
-            raise Conflict("idempotency_mismatch", _l("This payment was already made with different details."))
+        else:
+            _require_same(payment, wanted)
         made.append(payment)
     db.session.flush()
     return made
+
+
+def _require_same(payment: Payment, wanted: dict) -> None:
+    """The payment asked for again must be the one made: the same details, and the same first ask (part of
+    it may have been covered since, ``payments.cover``)."""
+    first_ask = {"amount": payment.amount + payment.covered_amount}
+    if any(first_ask.get(name, getattr(payment, name)) != value for name, value in wanted.items()):
+        raise Conflict("idempotency_mismatch", _l("This payment was already made with different details."))
 
 
 def _by_key(key: str) -> Payment | None:

@@ -1,9 +1,11 @@
 """Store credit: a member's balance per community (``referral.models``).
 
 * ``grant`` puts credit in (a review reward, a referral reward, a draw prize), once per key.
-* ``spend`` takes credit toward an order of that community, once per order, never below 0: one
-  conditional UPDATE decides, so two spends at once can never both pass on the same credit.
-* ``reverse_spend`` gives an order's spend back when the order is refunded or cancelled, once.
+* ``spend`` takes credit toward an order of that community, once per key, never below 0: one
+  conditional UPDATE decides, so two spends at once can never both pass on the same credit. Checkout
+  (``referral.checkout``) spends it on the payments of orders.
+* ``give_back`` returns part of what was spent on an order (units refunded), ``reverse_spend`` all that is
+  left of it (the order cancelled or refunded), each once.
 
 Each writes the ledger entry and moves the balance in the caller's unit of work; a rerun with the same key
 writes nothing. The balance is the sum of the entries (``ledger_sum``), which the tests hold it to."""
@@ -45,7 +47,7 @@ def entries(user_id: int, community_id: int, limit: int = 50) -> list[CreditEntr
         .order_by(CreditEntry.id.desc()).limit(limit)).scalars())
 
 
-def _open_account(user_id: int, community_id: int) -> CreditAccount:
+def open_account(user_id: int, community_id: int) -> CreditAccount:
     account = account_of(user_id, community_id)
     if account is not None:
         return account
@@ -97,39 +99,61 @@ def grant(user_id: int, community_id: int, amount: int, source: CreditSource, ke
         raise DomainError("invalid_amount", _l("The amount must be more than zero."), field="amount")
     if _entry_exists(key):
         return None
-    return _append(_open_account(user_id, community_id), amount, source, key, note=note)
+    return _append(open_account(user_id, community_id), amount, source, key, note=note)
 
 
 def spend_key(order_id: int) -> str:
     return f"spend-order-{order_id}"
 
 
-def spend(user_id: int, community_id: int, amount: int, order_id: int) -> CreditEntry:
-    """Pay ``amount`` of the member's credit toward an order of that community (once per order: asking
-    again returns the first spend). Raises ``invalid_amount`` (422), ``not_enough_credit`` (409)."""
+def spend(user_id: int, community_id: int, amount: int, order_id: int, key: str | None = None) -> CreditEntry:
+    """Pay ``amount`` of the member's credit toward an order of that community, once per ``key`` (by
+    default one spend per order: asking again returns the first spend). Raises ``invalid_amount`` (422),
+    ``not_enough_credit`` (409)."""
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
         raise DomainError("invalid_amount", _l("The amount must be more than zero."), field="amount")
-    done = db.session.execute(sa.select(CreditEntry).where(CreditEntry.key == spend_key(order_id))).scalar_one_or_none()
+    key = key or spend_key(order_id)
+    done = _entry(key)
     if done is not None:
         return done
     account = account_of(user_id, community_id)
-    entry = _append(account, -amount, CreditSource.SPEND, spend_key(order_id), order_id=order_id,
-                    floor=True) if account else None
+    entry = _append(account, -amount, CreditSource.SPEND, key, order_id=order_id, floor=True) if account else None
     if entry is None:
-        again = db.session.execute(sa.select(CreditEntry).where(CreditEntry.key == spend_key(order_id))
-                                   ).scalar_one_or_none()
+        again = _entry(key)
         if again is not None:  # spent by another unit of work at the same moment
             return again
         raise Conflict("not_enough_credit", _l("Your store credit is not enough for that."), field="amount")
     return entry
 
 
-def reverse_spend(order_id: int) -> CreditEntry | None:
-    """Give back the credit spent on an order (refunded or cancelled), once; None when nothing was spent
-    on it or it was given back already."""
-    spent = db.session.execute(sa.select(CreditEntry).where(CreditEntry.key == spend_key(order_id))
-                               ).scalar_one_or_none()
-    if spent is None or _entry_exists(f"reversal-order-{order_id}"):
+def _entry(key: str) -> CreditEntry | None:
+    return db.session.execute(sa.select(CreditEntry).where(CreditEntry.key == key)).scalar_one_or_none()
+
+
+def spent_on(order_id: int) -> int:
+    """Credit spent on an order and not given back yet."""
+    net = db.session.execute(sa.select(sa.func.coalesce(sa.func.sum(CreditEntry.amount), 0)).where(
+        CreditEntry.order_id == order_id,
+        CreditEntry.source.in_([CreditSource.SPEND, CreditSource.REVERSAL]))).scalar_one()
+    return max(0, -net)
+
+
+def give_back(order_id: int, amount: int, key: str) -> CreditEntry | None:
+    """Return up to ``amount`` of the credit spent on an order (part of it refunded), once per ``key``;
+    never more than is still spent on it. None when nothing is left to return or ``key`` was used."""
+    if _entry_exists(key):
         return None
-    account = db.session.get(CreditAccount, spent.account_id)
-    return _append(account, -spent.amount, CreditSource.REVERSAL, f"reversal-order-{order_id}", order_id=order_id)
+    amount = min(amount, spent_on(order_id))
+    first = db.session.execute(sa.select(CreditEntry).where(
+        CreditEntry.order_id == order_id, CreditEntry.source == CreditSource.SPEND).order_by(CreditEntry.id)
+    ).scalars().first()
+    if amount <= 0 or first is None:
+        return None
+    account = db.session.get(CreditAccount, first.account_id)
+    return _append(account, amount, CreditSource.REVERSAL, key, order_id=order_id)
+
+
+def reverse_spend(order_id: int) -> CreditEntry | None:
+    """Give back all the credit still spent on an order (refunded or cancelled), once; None when nothing
+    was spent on it or it was all given back already."""
+    return give_back(order_id, spent_on(order_id), f"reversal-order-{order_id}")

@@ -27,8 +27,9 @@ from accounts.models import User
 from core import clock, notify
 from core.extensions import db
 from orders.services import LineSpec, build_order
+from payments.cover import announce_due
 from payments.gateway import current_gateway_name
-from payments.models import Payment, PaymentPurpose, untried
+from payments.models import Payment, PaymentPurpose, PaymentStatus, untried
 from payments.services import PaymentSpec, create_payments, default_key
 from shopkeeper.models import Membership
 from subscriptions import plans
@@ -216,13 +217,16 @@ def make_boxes(plan_id: int, delivery_date: date, first_id: int, last_id: int) -
             gateway = card_gateway if choice == PaymentChoice.CARD else "offline"
             reference = reference_for(row.id)
             specs.append(PaymentSpec(PaymentPurpose.BALANCE, reference, order.user_id, order.total_amount,
-                                     plan.currency, default_key(PaymentPurpose.BALANCE, reference), gateway))
+                                     plan.currency, default_key(PaymentPurpose.BALANCE, reference), gateway,
+                                     order_id=order.id))
             payers.append(row)
     payments = create_payments(specs)
     for row, payment in zip(payers, payments, strict=True):
         row.payment_id = payment.id
     db.session.flush()
-    return len(rows), [payment.id for payment in payments if payment.gateway != "offline"]
+    announce_due(payments)  # store credit covers what it can before any card is charged
+    return len(rows), [payment.id for payment in payments
+                       if payment.gateway != "offline" and payment.status == PaymentStatus.PENDING]
 
 
 def run_cycle(plan_id: int, delivery_date: date) -> dict[str, int]:

@@ -2,6 +2,7 @@
 orders from the latest pledge back, are refunded at the price paid (balance first, then deposit), and the
 supplier is owed only for what arrived; pickup lists print per point."""
 
+import pytest
 import sqlalchemy as sa
 
 from core.extensions import db
@@ -12,6 +13,8 @@ from orders.models import Order, OrderStatus, PurchaseOrder
 from payments.models import Payment, PaymentPurpose, PaymentStatus
 from payments.refunds import lower_unpaid, refund_payment
 from payments.services import mark_paid_offline
+from referral import credit
+from referral.models import CreditSource
 from tests.closing_helpers import after_close, fresh, run_close
 from tests.factories import add_member, login_as, make_pickup_point, make_product, make_supplier, make_user
 from tests.groupbuy_factories import make_group_buy, make_offer
@@ -141,8 +144,9 @@ def test_a_partial_refund_comes_once_per_key_and_never_beyond_what_was_paid(app)
     assert lower_unpaid(unpaid.id, 1000).status == PaymentStatus.CANCELLED
 
 
-def _one_member_world(deposit_percent=50, pay_balance=False):
-    """A 50 % deposit paid on 2 units at 33.00; the balance paid too when asked; shipped in full."""
+def _one_member_world(deposit_percent=50, pay_balance=False, store_credit=0):
+    """A 50 % deposit paid on 2 units at 33.00; ``store_credit`` paying toward the balance at close; the
+    rest of the balance paid too when asked; shipped in full."""
     staff = make_user()
     group_buy = make_group_buy(make_offer(product=make_product(make_supplier(staff=(staff,)), case_pack=1),
                                           moq=1, case_pack=1), deposit_percent=deposit_percent)
@@ -151,6 +155,8 @@ def _one_member_world(deposit_percent=50, pay_balance=False):
     db.session.commit()
     for deposit in _payments_of(ana, PaymentPurpose.DEPOSIT):
         mark_paid_offline(True, deposit.id)
+    if store_credit:
+        credit.grant(ana.id, group_buy.community_id, store_credit, CreditSource.DRAW_PRIZE, f"prize-{ana.id}")
     db.session.commit()
     after_close(group_buy.offer)
     assert run_close(group_buy.offer_id) == "succeeded"
@@ -182,6 +188,22 @@ def test_a_short_unit_paid_in_full_is_refunded_from_the_balance_before_the_depos
     [refund] = _payments_of(world["ana"], PaymentPurpose.REFUND)
     [balance] = _payments_of(world["ana"], PaymentPurpose.BALANCE)
     assert refund.amount == 3300 and refund.idempotency_key.endswith(balance.idempotency_key)
+
+
+@pytest.mark.parametrize(("received", "refunds", "credit_back", "status"), [
+    (1, [2300, 1000], 0, OrderStatus.PAID),  # one unit short: the money pays it back first
+    (0, [2300, 3300], 1000, OrderStatus.CANCELLED),  # nothing came: all the money, then the credit
+])
+def test_units_paid_with_store_credit_come_back_as_credit_after_the_money(client, received, refunds, credit_back,
+                                                                         status):
+    world = _one_member_world(pay_balance=True, store_credit=1000)
+    ana, community_id = world["ana"], world["group_buy"].community_id
+    [balance] = _payments_of(ana, PaymentPurpose.BALANCE)
+    assert (balance.amount, balance.covered_amount, balance.status) == (2300, 1000, PaymentStatus.SUCCEEDED)
+    _ship_and_receive(client, world, {world["corner"]: received})
+    assert [refund.amount for refund in _payments_of(ana, PaymentPurpose.REFUND)] == refunds
+    assert credit.balance(ana.id, community_id) == credit.ledger_sum(ana.id, community_id) == credit_back
+    assert _order(ana).status == status
 
 
 def test_units_of_an_order_cancelled_after_shipping_cover_a_shortfall_first(client):
