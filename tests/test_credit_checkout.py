@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import date, datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -19,13 +20,14 @@ from launches.models import Launch
 from orders import fulfilment
 from orders.models import Order, OrderStatus
 from payments.cover import MIN_CARD_CHARGE
+from payments.dunning import pay_url
 from payments.models import Payment, PaymentPurpose, PaymentStatus
 from referral import checkout, credit
 from referral.models import CreditEntry, CreditSource
 from shopkeeper.models import Community
 from subscriptions import jobs as subscription_jobs
 from subscriptions import plans
-from subscriptions.models import PaymentChoice
+from subscriptions.models import PaymentChoice, SubscriptionCycle
 from tests.closing_helpers import after_close, run_close
 from tests.concurrency import all_at_once
 from tests.drop_factories import make_hold, make_launch
@@ -124,8 +126,14 @@ def test_a_member_who_turned_it_off_applies_credit_by_hand_and_pays_the_rest_at_
     assert "no store credit" in again.get_data(as_text=True).lower()
     assert order_and_balance(member)[1].covered_amount == 1000  # nothing more was spent
 
+    with client.application.test_request_context():
+        pay_page = client.get(urlsplit(pay_url(balance)).path).get_data(as_text=True)
+    assert 'data-testid="paid-with-credit"' in pay_page  # the pay link says what credit paid
+
     client.post("/logout")
     login_as(client, group_buy.community.owner)  # the rest is paid in cash at pickup
+    shown = client.get(f"/c/{slug}/group-buys/{group_buy.id}/payments").get_data(as_text=True)
+    assert "10.00 paid with store credit" in shown  # the shopkeeper asks only for the rest
     assert client.post(f"/c/{slug}/group-buys/{group_buy.id}/payments/{balance.id}/confirm").status_code in (302, 303)
     assert order_and_balance(member)[0].status == OrderStatus.PAID
 
@@ -192,11 +200,18 @@ def box_after_cut_off(credit_amount: int) -> tuple:
     return (member, plan.community_id, *order_and_balance(member))
 
 
-def test_a_subscription_box_is_paid_from_credit_before_the_card(stub):
+def test_a_subscription_box_is_paid_from_credit_before_the_card(client, stub):
     member, community_id, order, payment = box_after_cut_off(5000)
+    login_as(client, member)
+    page = client.get(f"/c/{order.community.slug}/subscriptions/{order_subscription_id(order)}").get_data(as_text=True)
+    assert "50.00 paid with store credit" in page
     assert (payment.amount, payment.covered_amount, payment.status) == (7800, 5000, PaymentStatus.SUCCEEDED)
     assert off_session_amounts(stub) == [7800] and order.status == OrderStatus.PAID
     assert balance_of(member, community_id) == 0
+
+
+def order_subscription_id(order: Order) -> int:
+    return db.session.get(SubscriptionCycle, order.source_id).subscription_id
 
 
 def test_a_card_is_never_left_a_charge_below_the_minimum(stub):
