@@ -112,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
     from orders import earnings_api, earnings_views
     from orders import views as orders_views
     from payments import views as payments_views
+    from referral import api as referral_api
     from referral import credit_views, growth_views  # noqa: F401  (credit_views: routes on referral.views.bp)
     from referral import views as referral_views
     from shopkeeper import api as shopkeeper_api
@@ -134,7 +135,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     for blueprint in (accounts_api.blp, supplier_api.blp, shopkeeper_api.blp, feed_api.blp, messages_api.blp,
                       groupbuy_api.blp, demand_api.blp, orders_api.blp, earnings_api.blp, launches_api.blp,
-                      buy_api.blp, raffle_api.blp, subscriptions_api.blp, forecast_api.blp):
+                      buy_api.blp, raffle_api.blp, subscriptions_api.blp, forecast_api.blp, referral_api.blp):
         api.register_blueprint(blueprint)
 
 
