@@ -22,6 +22,8 @@ class GatewayResult:
     failure_code: str | None = None  #: the decline code ("insufficient_funds") or our own ("gateway_error")
     failure_message: str | None = None
     payment_method_id: str | None = None  #: the card used, to save for off-session charges
+    #: the gateway's fingerprint of that card (the same card number, the same fingerprint), when it told us
+    card_fingerprint: str | None = None
     customer_id: str | None = None
 
     @property

@@ -4,7 +4,9 @@ Deposits are PaymentIntents that save the card for later (``setup_future_usage=o
 SetupIntent when the deposit is 0; balances are off-session PaymentIntents on the saved card; refunds
 go back to the deposit's PaymentIntent. Every POST carries an idempotency key derived from our own row
 (``Payment.idempotency_key``), so a retried call can never charge twice. Whatever Stripe answers —
-a decline, a 5xx, a timeout — comes back as a ``GatewayResult``, never as an exception.
+a decline, a 5xx, a timeout — comes back as a ``GatewayResult``, never as an exception. Calls that
+create, confirm or read an intent ask Stripe to expand its ``payment_method``, so the answer carries the
+card's fingerprint with no extra round trip.
 """
 
 from __future__ import annotations
@@ -44,6 +46,16 @@ _NEEDS_MEMBER = {"authentication_required"}
 _TRANSIENT = (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError)
 _INTENT_EVENTS = ("payment_intent.", "setup_intent.")
 _NO_REDIRECTS = {"enabled": True, "allow_redirects": "never"}
+#: the intent's card as an object (with ``card.fingerprint``) instead of its id
+_EXPAND_CARD = ["payment_method"]
+
+
+def _card(method) -> tuple[str | None, str | None]:
+    """The payment method's id and its card's fingerprint: an expanded PaymentMethod has both, a plain id
+    (a webhook event, a call that did not expand it) leaves the fingerprint unknown."""
+    if isinstance(method, dict):
+        return method.get("id"), (method.get("card") or {}).get("fingerprint") or None
+    return method, None
 
 
 def result_from_object(obj: dict) -> GatewayResult:
@@ -58,14 +70,15 @@ def result_from_object(obj: dict) -> GatewayResult:
     code = error.get("decline_code") or error.get("code")
     if obj.get("status") == "requires_payment_method" and error:
         status = PaymentStatus.REQUIRES_ACTION if code in _NEEDS_MEMBER else PaymentStatus.FAILED
-    method = obj.get("payment_method")
+    method_id, fingerprint = _card(obj.get("payment_method"))
     return GatewayResult(
         status,
         gateway_id=obj.get("id"),
         client_secret=obj.get("client_secret"),
         failure_code=code if error and status != PaymentStatus.SUCCEEDED else None,
         failure_message=error.get("message") if error and status != PaymentStatus.SUCCEEDED else None,
-        payment_method_id=method.get("id") if isinstance(method, dict) else method,
+        payment_method_id=method_id,
+        card_fingerprint=fingerprint,
         customer_id=obj.get("customer"),
     )
 
@@ -80,7 +93,8 @@ def _result_from_error(exc: stripe.StripeError) -> GatewayResult:
         return GatewayResult(status, gateway_id=found.gateway_id if found else None,
                              client_secret=found.client_secret if found else None, failure_code=code,
                              failure_message=body.get("message") or exc.user_message,
-                             payment_method_id=found.payment_method_id if found else None)
+                             payment_method_id=found.payment_method_id if found else None,
+                             card_fingerprint=found.card_fingerprint if found else None)
     if isinstance(exc, _TRANSIENT):
         log.warning("Stripe unavailable: %r", exc)
         return GatewayResult(PaymentStatus.PENDING, failure_code="gateway_unavailable",
@@ -117,7 +131,8 @@ class StripeGateway:
 
     def start_deposit(self, payment: Payment, customer: GatewayCustomer | None, setup_for_later: bool,
                       payment_method: str | None = None) -> GatewayResult:
-        params: dict = {"metadata": {"reference": payment.reference, "payment": str(payment.id)}}
+        params: dict = {"metadata": {"reference": payment.reference, "payment": str(payment.id)},
+                        "expand": _EXPAND_CARD}
         if customer is not None:
             params["customer"] = customer.customer_id
         if payment_method:
@@ -135,7 +150,7 @@ class StripeGateway:
     def charge_off_session(self, payment: Payment, customer: GatewayCustomer | None) -> GatewayResult:
         params: dict = {"amount": payment.amount, "currency": payment.currency.lower(),
                         "metadata": {"reference": payment.reference, "payment": str(payment.id)},
-                        "automatic_payment_methods": _NO_REDIRECTS}
+                        "automatic_payment_methods": _NO_REDIRECTS, "expand": _EXPAND_CARD}
         if customer is not None:
             params["customer"] = customer.customer_id
         if customer is not None and customer.payment_method_id:
@@ -158,7 +173,7 @@ class StripeGateway:
         if customer is None or not customer.payment_method_id:
             return GatewayResult(PaymentStatus.REQUIRES_ACTION, failure_code="no_saved_card",
                                  failure_message="No card is saved for off-session payments.")
-        params = {"payment_method": customer.payment_method_id, "off_session": True}
+        params = {"payment_method": customer.payment_method_id, "off_session": True, "expand": _EXPAND_CARD}
         key = {"idempotency_key": f"{payment.idempotency_key}-retry-{attempt}"}
         return _call(lambda: self.client.v1.payment_intents.confirm(payment.gateway_id, params, key))
 
@@ -166,7 +181,9 @@ class StripeGateway:
                            ) -> GatewayResult:
         if not payment.gateway_id:
             return GatewayResult(PaymentStatus.FAILED, failure_code="nothing_to_confirm")
-        params = {"payment_method": payment_method} if payment_method else {}
+        params: dict = {"expand": _EXPAND_CARD}
+        if payment_method:
+            params["payment_method"] = payment_method
         key = {"idempotency_key": f"{payment.idempotency_key}-confirm-{attempt}"}
         if payment.gateway_id.startswith("seti_"):
             return _call(lambda: self.client.v1.setup_intents.confirm(payment.gateway_id, params, key))
@@ -190,10 +207,10 @@ class StripeGateway:
         if not payment.gateway_id:
             return GatewayResult(payment.status)
         if payment.gateway_id.startswith("seti_"):
-            return _call(lambda: self.client.v1.setup_intents.retrieve(payment.gateway_id))
+            return _call(lambda: self.client.v1.setup_intents.retrieve(payment.gateway_id, {"expand": _EXPAND_CARD}))
         if payment.gateway_id.startswith("re_"):
             return _call(lambda: self.client.v1.refunds.retrieve(payment.gateway_id))
-        return _call(lambda: self.client.v1.payment_intents.retrieve(payment.gateway_id))
+        return _call(lambda: self.client.v1.payment_intents.retrieve(payment.gateway_id, {"expand": _EXPAND_CARD}))
 
 
 @lru_cache(maxsize=8)

@@ -60,7 +60,7 @@ def record(payment: Payment, result: GatewayResult, *, from_event: bool = False)
         payment.paid_at = clock.now()
         payment.failure_code = payment.failure_message = None
         if payment.purpose == PaymentPurpose.DEPOSIT and result.payment_method_id:
-            _save_card(payment, result.payment_method_id)
+            _save_card(payment, result.payment_method_id, result.card_fingerprint)
         payment_succeeded.send(payment, payment=payment)
     if (moved and payment.status in NEEDS_MEMBER and payment.purpose == PaymentPurpose.BALANCE
             and payment.action_due_at is None):
@@ -77,11 +77,15 @@ def _failure(result: GatewayResult) -> tuple[str | None, str | None]:
     return (result.failure_code or "")[:64], (result.failure_message or "")[:500] or None
 
 
-def _save_card(payment: Payment, payment_method_id: str) -> None:
+def _save_card(payment: Payment, payment_method_id: str, fingerprint: str | None) -> None:
+    """Save the card for later with its fingerprint. An unknown fingerprint (a webhook names the card only
+    by id) keeps the one saved before if it is the same card, and clears it for any other card."""
     if payment.user_id is None:
         return
+    saved_fingerprint = fingerprint if fingerprint is not None else sa.case(
+        (GatewayCustomer.payment_method_id == payment_method_id, GatewayCustomer.card_fingerprint), else_=None)
     db.session.execute(
         sa.update(GatewayCustomer)
         .where(GatewayCustomer.user_id == payment.user_id, GatewayCustomer.gateway == payment.gateway)
-        .values(payment_method_id=payment_method_id, updated_at=clock.now())
+        .values(payment_method_id=payment_method_id, card_fingerprint=saved_fingerprint, updated_at=clock.now())
     )

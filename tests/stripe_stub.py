@@ -8,12 +8,18 @@ answer; the same key with other parameters is an ``idempotency_error``). Every r
 
 Tests steer it: ``decline(card_or_customer, "insufficient_funds")``, ``require_authentication(…)``,
 ``accept(…)``, ``fail_next(500)``, ``hang_next(seconds)``; ``event(type, object_id)`` builds the webhook
-event Stripe would send about an object as it is now.
+event Stripe would send about an object as it is now (its ``payment_method`` an id, as events show it).
+
+A request with ``expand[]=payment_method`` gets the intent's ``payment_method`` as a PaymentMethod object
+with ``card.fingerprint``; without it, the id. ``fingerprints[pm_id] = "…"`` says which card a payment
+method is (two ids may share one fingerprint: the same card saved twice); by default each id is its own
+card, with a fingerprint derived from the id.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import itertools
 import json
 import threading
@@ -31,6 +37,7 @@ _DECLINES = {
                                 "Your card was declined. This transaction requires authentication."),
 }
 _CONFIRMABLE = {"requires_payment_method", "requires_confirmation", "requires_action"}
+_TEST_CARDS = {"pm_card_visa": ("visa", "4242"), "pm_card_mastercard": ("mastercard", "4444")}
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,19 @@ def _truthy(value) -> bool:
     return str(value).lower() == "true"
 
 
+def expanded(params: dict) -> set[str]:
+    """The fields a request asks to expand (``expand[0]=…`` from stripe-python, ``expand[]=…`` from curl)."""
+    expand = params.get("expand")
+    if isinstance(expand, dict):
+        return set(expand.values())
+    return {expand} if expand else set()
+
+
+def default_fingerprint(payment_method: str) -> str:
+    """Each payment method its own card unless a test says otherwise: 16 characters, like Stripe's."""
+    return hashlib.sha256(payment_method.encode()).hexdigest()[:16]
+
+
 class StripeStub:
     def __init__(self, latency: float = 0.0):
         self.latency = latency
@@ -76,6 +96,8 @@ class StripeStub:
         self.requests: list[Recorded] = []
         self.objects: dict[str, dict] = {}
         self.rules: dict[str, str] = {}
+        #: payment method id → its card's fingerprint (unlisted: ``default_fingerprint``)
+        self.fingerprints: dict[str, str] = {}
         self._answers: dict[str, tuple[tuple, int, dict]] = {}
         self._faults: list[tuple[str, float]] = []
         self._ids = itertools.count(1)
@@ -127,6 +149,13 @@ class StripeStub:
         """The next request gets no answer for ``seconds`` (then the connection closes)."""
         self._faults.append(("hang", seconds))
 
+    def payment_method(self, payment_method: str) -> dict:
+        """The PaymentMethod object Stripe shows for ``payment_method`` (a card)."""
+        brand, last4 = _TEST_CARDS.get(payment_method, ("visa", "4242"))
+        fingerprint = self.fingerprints.get(payment_method) or default_fingerprint(payment_method)
+        return {"id": payment_method, "object": "payment_method", "type": "card",
+                "card": {"brand": brand, "last4": last4, "fingerprint": fingerprint}}
+
     def posts(self, path: str) -> list[Recorded]:
         return [r for r in self.requests if r.method == "POST" and r.path == path]
 
@@ -177,12 +206,17 @@ class StripeStub:
                         "different request.")}}, False
                 return status, copy.deepcopy(answer), True
             try:
-                status, answer = 200, self._route(method, path, params)
+                status, answer = 200, self._expand(self._route(method, path, params), params)
             except StubError as error:
                 status, answer = error.status, error.body
             if method == "POST" and key:
                 self._answers[key] = ((path, json.dumps(params, sort_keys=True)), status, copy.deepcopy(answer))
             return status, answer, False
+
+    def _expand(self, answer: dict, params: dict) -> dict:
+        if "payment_method" in expanded(params) and isinstance(answer.get("payment_method"), str):
+            answer["payment_method"] = self.payment_method(answer["payment_method"])
+        return answer
 
     @staticmethod
     def _send(handler, status: int, body: dict, replayed: bool = False) -> None:
@@ -292,7 +326,7 @@ class StripeStub:
         if rule:
             code, decline_code, message = _DECLINES[rule]
             error = {"type": "card_error", "code": code, "message": message,
-                     "payment_method": {"id": method, "object": "payment_method"},
+                     "payment_method": self.payment_method(method),
                      "doc_url": f"https://stripe.com/docs/error-codes/{code.replace('_', '-')}",
                      **({"decline_code": decline_code} if decline_code else {})}
             obj.update(status="requires_payment_method", next_action=None,
