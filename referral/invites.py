@@ -3,9 +3,9 @@ who joins through it is referred; when the friend's first order in the community
 (``orders.fulfilment.order_picked_up``), the referral is decided, once per friend and community:
 
 * **rejected** — the same account, or the same normalised email (``normalised_email``: case, dots and
-  ``+tags`` of providers that ignore them), or the same saved card where the gateway tells us one
-  (``GatewayCustomer.payment_method_id``), or a friend who was not new to the community (an order there
-  before joining);
+  ``+tags`` of providers that ignore them), or the same saved card (``_same_card``: the same card
+  fingerprint when the gateway told us both, else the same saved payment method), or a friend who was not
+  new to the community (an order there before joining);
 * **capped** — the inviter already had ``monthly_cap`` rewarded (or held) referrals this month (UTC);
 * **held** — suspicious (``suspicion``: the inviter had 3 or more conversions in the last 24 hours, or the
   friend's account was less than a day old when they joined): the shopkeeper approves or rejects it, and
@@ -85,12 +85,23 @@ def _same_person(inviter: User, friend: User) -> str | None:
         return "same_account"
     if normalised_email(inviter.email) == normalised_email(friend.email):
         return "same_email"
-    cards = db.session.execute(sa.select(GatewayCustomer.user_id, GatewayCustomer.payment_method_id).where(
-        GatewayCustomer.user_id.in_([inviter.id, friend.id]), GatewayCustomer.payment_method_id.is_not(None))).all()
-    mine = {card for user_id, card in cards if user_id == inviter.id}
-    if any(card in mine for user_id, card in cards if user_id == friend.id):
+    if _same_card(inviter.id, friend.id):
         return "same_card"
     return None
+
+
+def _same_card(inviter_id: int, friend_id: int) -> bool:
+    """Whether the two saved the same card. A card number saved by two customers has two payment method
+    ids but one fingerprint (``GatewayCustomer.card_fingerprint``), so fingerprints decide when both are
+    known; when either is unknown (the card was saved from a webhook, which names it only by id), the same
+    payment method id still gives the card away."""
+    cards = db.session.execute(sa.select(
+        GatewayCustomer.user_id, GatewayCustomer.payment_method_id, GatewayCustomer.card_fingerprint).where(
+        GatewayCustomer.user_id.in_([inviter_id, friend_id]), GatewayCustomer.payment_method_id.is_not(None))).all()
+    mine = [(method, fingerprint) for user_id, method, fingerprint in cards if user_id == inviter_id]
+    theirs = [(method, fingerprint) for user_id, method, fingerprint in cards if user_id == friend_id]
+    return any(fingerprint == their_fingerprint if fingerprint and their_fingerprint else method == their_method
+               for method, fingerprint in mine for their_method, their_fingerprint in theirs)
 
 
 def _month_start(now: datetime) -> datetime:
