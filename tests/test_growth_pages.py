@@ -266,6 +266,7 @@ def test_the_insight_figures_match_the_world(client):
     login_as(client, community.owner)
     page = page_text(client.get(f"/c/{community.slug}/insight"))
     assert "Lychee" in page and "3.0" in page and "¥23.00" in page and "¥2.00" in page
+    assert "¥21.00" in page  # still held by members: granted less spent
     assert page.index("Amy — 2 friends") < page.index("Bo — 1 friend")
 
 
