@@ -3,8 +3,9 @@
 * **By itself** — when a package makes balances for orders it announces them
   (``payments.cover.balances_due``) before any gateway is called; a member whose account is set to
   ``auto_apply`` (the default) has their credit in that community cover as much as it can.
-* **By the member's hand** — ``apply_credit`` covers an order still waiting for its payment, e.g. cash at
-  pickup, with credit earned since.
+* **By the member's hand** — ``apply_credit`` covers an order still waiting for cash at pickup, with credit
+  earned since (or kept for later). Never a card payment: one not yet tried may be on its way to the card
+  network with its amount.
 
 Either way the credit is spent (``credit.spend``, keyed by the payment and what it had covered, so a rerun
 spends nothing more) and the payment is lowered by the same amount in one unit of work
@@ -24,7 +25,7 @@ from core.errors import Conflict, NotFound
 from core.extensions import db
 from orders.models import Order
 from payments import cover
-from payments.models import Payment
+from payments.models import Payment, PaymentStatus
 from referral import credit
 from referral.models import CreditAccount
 from shopkeeper.models import Community
@@ -53,23 +54,27 @@ def _apply(account: CreditAccount, payment: Payment, order: Order) -> int:
     return amount
 
 
+def _with_credit(order_ids: list[int], chunk: int = 500) -> dict[int, tuple[Order, CreditAccount]]:
+    """Of ``order_ids``, the orders whose member has credit set to pay by itself in the order's community,
+    with that account: one query per ``chunk`` orders, returning only the few members with credit."""
+    found: dict[int, tuple[Order, CreditAccount]] = {}
+    for start in range(0, len(order_ids), chunk):
+        rows = db.session.execute(
+            sa.select(Order, CreditAccount).join(CreditAccount, sa.and_(
+                CreditAccount.user_id == Order.user_id, CreditAccount.community_id == Order.community_id))
+            .where(Order.id.in_(order_ids[start:start + chunk]), CreditAccount.balance > 0,
+                   CreditAccount.auto_apply.is_(True)))
+        found.update((order.id, (order, account)) for order, account in rows.all())
+    return found
+
+
 def _on_balances_due(_sender, payments: list[Payment], **_extra) -> None:
-    """Cover new balances from the members' credit, where they asked for it. Two queries for the batch
-    (orders, then accounts with credit), then one spend per member who has any."""
+    """Cover new balances from the members' credit, where they asked for it: one query per 500 balances
+    finds the members with credit, then one spend each."""
     fresh = [payment for payment in payments if payment.covered_amount == 0]
-    orders = {order.id: order for order in db.session.execute(
-        sa.select(Order).where(Order.id.in_([payment.order_id for payment in fresh]))).scalars()} if fresh else {}
-    pairs = {(order.user_id, order.community_id) for order in orders.values()}
-    if not pairs:
-        return
-    accounts = {(account.user_id, account.community_id): account for account in db.session.execute(
-        sa.select(CreditAccount).where(
-            CreditAccount.balance > 0, CreditAccount.auto_apply.is_(True),
-            CreditAccount.user_id.in_({user_id for user_id, _community in pairs}),
-            CreditAccount.community_id.in_({community for _user, community in pairs}))).scalars()}
+    with_credit = _with_credit([payment.order_id for payment in fresh]) if fresh else {}
     for payment in fresh:
-        order = orders.get(payment.order_id)
-        account = accounts.get((order.user_id, order.community_id)) if order else None
+        order, account = with_credit.get(payment.order_id, (None, None))
         if account is not None and order.user_id == payment.user_id:
             locked = cover.locked(payment.id)
             if locked is not None and locked.covered_amount == 0:
@@ -82,28 +87,36 @@ def _on_balances_due(_sender, payments: list[Payment], **_extra) -> None:
 cover.balances_due.connect(_on_balances_due)
 
 
+def _by_hand(payment: Payment) -> bool:
+    """Credit applied by hand goes only on money paid at pickup: a card payment not yet tried may be on its
+    way to the card network at this moment, with its amount already sent."""
+    return payment.gateway == "offline" and cover.coverable(payment)
+
+
 def waiting_orders(user: User, community: Community) -> list[Waiting]:
-    """The member's orders in the community whose payment credit may still cover, newest first."""
+    """The member's orders in the community, to be paid at pickup, that credit may still pay toward, newest
+    first."""
     rows = db.session.execute(
         sa.select(Order, Payment).join(Payment, Payment.order_id == Order.id)
-        .where(Order.user_id == user.id, Order.community_id == community.id, Payment.user_id == user.id)
-        .order_by(Order.id.desc(), Payment.id)).all()
-    return [Waiting(order, payment) for order, payment in rows if cover.coverable(payment)]
+        .where(Order.user_id == user.id, Order.community_id == community.id, Payment.user_id == user.id,
+               Payment.status == PaymentStatus.PENDING, Payment.gateway == "offline")
+        .order_by(Order.id.desc(), Payment.id).limit(100)).all()
+    return [Waiting(order, payment) for order, payment in rows if _by_hand(payment)]
 
 
 def apply_credit(user: User, community: Community, order_id: int) -> int:
-    """Pay toward one of the member's orders in the community with their credit: as much as the balance
-    allows, up to what the order still owes. Returns the amount spent (0: no credit). Raises ``not_found``
-    (not their order here) and ``not_coverable`` (409: the payment is paid, cancelled, or already at the
-    card network)."""
+    """Pay toward one of the member's orders in the community, to be paid at pickup, with their credit: as
+    much as the balance allows, up to what the order still owes. Returns the amount spent (0: no credit).
+    Raises ``not_found`` (not their order here) and ``not_coverable`` (409: the payment is paid, cancelled,
+    or by card)."""
     order = db.session.get(Order, order_id) if isinstance(order_id, int) and 0 < order_id <= MAX_ID else None
     if order is None or order.user_id != user.id or order.community_id != community.id:
         raise NotFound()
     waiting = [payment for payment in db.session.execute(
         sa.select(Payment).where(Payment.order_id == order.id, Payment.user_id == user.id)
-        .order_by(Payment.id)).scalars() if cover.coverable(payment)]
+        .order_by(Payment.id)).scalars() if _by_hand(payment)]
     payment = cover.locked(waiting[-1].id) if waiting else None
-    if payment is None or not cover.coverable(payment):
+    if payment is None or not _by_hand(payment):
         raise Conflict("not_coverable", _l("This order has nothing left that store credit can pay."))
     account = credit.account_of(user.id, community.id)
     return _apply(account, payment, order) if account is not None else 0
