@@ -1,7 +1,8 @@
 """A member who picked up her mangoes opens her store credit on her phone, writes a 4-star review with a
 photo taken on her phone (EXIF and all), and is thanked; the shopkeeper approves it from the queue on his
 phone, and her balance grows by the campaign's reward — one approved review with one photo, stripped of
-its EXIF, and 500 of credit in the database (issue #6)."""
+its EXIF, and 500 of credit in the database (issue #6). She then spends the credit on an order she pays
+at pickup: 12.00 becomes 7.00 to pay, and her balance 0."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from core import clock
 from core.extensions import db
 from orders.models import OrderStatus
 from orders.services import LineSpec, create_order
+from payments.models import Payment, PaymentPurpose, PaymentStatus
+from payments.services import create_payment
 from referral import credit
 from referral.models import Approval, Review, ReviewCampaign, ReviewStatus
 from tests.browser.phone import assert_fits_phone, log_in
@@ -48,6 +51,10 @@ def test_a_member_reviews_with_a_photo_and_gets_store_credit_once_the_shopkeeper
     order = create_order(user_id=member.id, community_id=community.id, pickup_point_id=None, source="test",
                          source_id=1, currency=community.currency, lines=[LineSpec(variant.id, 2, 1500, 900)])
     order.status, order.picked_up_at = OrderStatus.PICKED_UP, NOW
+    lychees = create_order(user_id=member.id, community_id=community.id, pickup_point_id=None, source="test",
+                           source_id=2, currency=community.currency, lines=[LineSpec(variant.id, 1, 1200, 700)])
+    create_payment(PaymentPurpose.BALANCE, "test:2", member, 1200, community.currency, gateway="offline",
+                   order_id=lychees.id)  # to pay at pickup, before she had any credit
     db.session.commit()
     slug, community_id, member_id = community.slug, community.id, member.id
     member_email, owner_email = member.email, community.owner.email
@@ -97,9 +104,21 @@ def test_a_member_reviews_with_a_photo_and_gets_store_credit_once_the_shopkeeper
     assert_fits_phone(phone)
     screenshot(phone, "credit-after")
 
+    waiting = phone.get_by_test_id("credit-waiting-order")  # she spends it on the order she pays at pickup
+    expect(waiting).to_contain_text("CN¥12.00")
+    waiting.get_by_role("button", name="Use credit").click()
+    expect(phone.get_by_role("status").first).to_contain_text("CN¥5.00 of store credit now pays toward this order.")
+    expect(phone.get_by_test_id("credit-balance")).to_have_text("CN¥0.00")
+    expect(waiting).to_contain_text("CN¥7.00")
+    expect(waiting.get_by_test_id("paid-with-credit")).to_contain_text("CN¥5.00 paid with store credit")
+    assert_fits_phone(phone)
+    screenshot(phone, "credit-spent")
+
     db.session.expire_all()
     review = db.session.execute(sa.select(Review)).scalar_one()
     assert (review.status, review.rating, len(review.photos)) == (ReviewStatus.APPROVED, 4, 1)
-    assert credit.balance(member_id, community_id) == credit.ledger_sum(member_id, community_id) == 500
+    assert credit.balance(member_id, community_id) == credit.ledger_sum(member_id, community_id) == 0
+    payment = db.session.execute(sa.select(Payment).where(Payment.reference == "test:2")).scalar_one()
+    assert (payment.amount, payment.covered_amount, payment.status) == (700, 500, PaymentStatus.PENDING)
     with Image.open(f"{current_app.config['UPLOAD_FOLDER']}/{review.photos[0].filename}") as stored:
         assert not stored.getexif() and "exif" not in stored.info
