@@ -19,17 +19,19 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 
 from accounts.models import User
 from core.errors import Conflict, NotFound
 from core.extensions import db
-from orders.models import Order
+from orders.models import Order, OrderLine
 from payments import cover
 from payments.models import Payment, PaymentStatus
 from referral import credit
 from referral.models import CreditAccount
 from shopkeeper.models import Community
 from shopkeeper.validation import MAX_ID
+from supplier.models import Variant
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,11 @@ class Waiting:
 
     order: Order
     payment: Payment
+
+    @property
+    def what(self) -> str:
+        """What the order is for: its products, as the member knows them."""
+        return ", ".join(dict.fromkeys(line.variant.product.name for line in self.order.lines))
 
 
 def _spend_key(payment: Payment) -> str:
@@ -100,6 +107,7 @@ def waiting_orders(user: User, community: Community) -> list[Waiting]:
         sa.select(Order, Payment).join(Payment, Payment.order_id == Order.id)
         .where(Order.user_id == user.id, Order.community_id == community.id, Payment.user_id == user.id,
                Payment.status == PaymentStatus.PENDING, Payment.gateway == "offline")
+        .options(selectinload(Order.lines).joinedload(OrderLine.variant).joinedload(Variant.product))
         .order_by(Order.id.desc(), Payment.id).limit(100)).all()
     return [Waiting(order, payment) for order, payment in rows if _by_hand(payment)]
 

@@ -105,7 +105,7 @@ def test_a_member_reviews_with_a_photo_and_gets_store_credit_once_the_shopkeeper
     screenshot(phone, "credit-after")
 
     waiting = phone.get_by_test_id("credit-waiting-order")  # she spends it on the order she pays at pickup
-    expect(waiting).to_contain_text("CN¥12.00")
+    expect(waiting).to_contain_text("Hainan mangoes · CN¥12.00")
     waiting.get_by_role("button", name="Use credit").click()
     expect(phone.get_by_role("status").first).to_contain_text("CN¥5.00 of store credit now pays toward this order.")
     expect(phone.get_by_test_id("credit-balance")).to_have_text("CN¥0.00")
