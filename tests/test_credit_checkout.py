@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from accounts.models import User
 from core import clock
+from core.errors import DomainError
 from core.extensions import db
 from groupbuy import pledges
 from launches import hold_payments, holds
@@ -22,6 +23,7 @@ from orders.models import Order, OrderStatus
 from payments.cover import MIN_CARD_CHARGE
 from payments.dunning import pay_url
 from payments.models import Payment, PaymentPurpose, PaymentStatus
+from payments.services import create_payment
 from referral import checkout, credit
 from referral.models import CreditEntry, CreditSource
 from shopkeeper.models import Community
@@ -262,3 +264,19 @@ def test_two_applies_at_once_spend_the_credit_once(app):
     order, balance = order_and_balance(member)
     assert (balance.covered_amount, balance.amount) == (1500, order.total_amount - 1500)
     assert balance_of(member, group_buy.community_id) == 0
+
+
+def test_a_covered_payment_asked_for_again_is_the_same_payment(app):
+    launch = make_launch(price=9900)
+    member = add_member(launch.communities[0])
+    give(member, launch.communities[0].id, 4000)
+    hold = make_hold(launch, member)
+    holds.pay_offline(member, launch.id, hold.id)
+    db.session.commit()
+    order, payment = order_and_balance(member)
+    again = create_payment(PaymentPurpose.BALANCE, payment.reference, member, 9900, "CNY", gateway="offline",
+                           order_id=order.id)  # a rerun asks for the first amount, before credit
+    assert again.id == payment.id and (again.amount, again.covered_amount) == (5900, 4000)
+    with pytest.raises(DomainError) as refused:
+        create_payment(PaymentPurpose.BALANCE, payment.reference, member, 5900, "CNY", gateway="offline")
+    assert refused.value.code == "idempotency_mismatch"
