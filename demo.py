@@ -16,6 +16,7 @@ from accounts.services import hash_password
 from core import clock
 from core.db import commit
 from core.extensions import db
+from demo_growth import seed_growth
 from demo_launches import seed_launches
 from demo_subscriptions import seed_subscriptions
 from shopkeeper.models import (
@@ -194,6 +195,7 @@ def seed_demo(members: int = 300, seed: int = 42) -> dict:
                                       for key, community in (("lin", communities[0]), ("zhou", communities[-1]))], rng)
     seed_launches(owners, {community.slug: community for community in communities}, memberships, rng)
     seed_subscriptions(owners["lin"], communities[0], memberships[communities[0].id], member, rng)
+    seed_growth(owners["lin"], communities[0], member, rng, lambda email, name: _user(email, name, password_hash))
     return {"operator": operator.email, "supplier": staff.email, "shopkeepers": [o.email for o in owners.values()],
             "member": member.email, "invites": [f"demo-{c.slug}" for c in communities]}
 
