@@ -8,6 +8,12 @@ from datetime import timedelta
 from accounts.models import Role
 from core import clock
 from core.extensions import db
+from orders.models import OrderStatus
+from orders.services import LineSpec, create_order
+from payments.models import PaymentPurpose
+from payments.services import create_payment
+from referral import checkout, credit, draws, reviews
+from referral.models import CreditSource
 from supplier import offers
 from supplier.models import OfferStatus
 from tests.factories import (
@@ -23,6 +29,7 @@ from tests.factories import (
     make_user,
 )
 from tests.groupbuy_factories import make_group_buy, make_pledge
+from tests.test_reviews import jpeg_with_gps
 
 
 def _open_offer(staff, variant):
@@ -46,12 +53,36 @@ def _box_plan(community, member):
     return plan, subscription
 
 
+def _growth(community, boss, reviewer, variant):
+    """Something for each growth endpoint: ``boss``'s store credit, kept for later, and an order of theirs
+    waiting for cash at pickup; ``reviewer``'s approved review of ``variant`` with a photo; a drawn lucky
+    draw. Returns (order, draw)."""
+    checkout.set_auto_apply(boss, community, False)
+    credit.grant(boss.id, community.id, 1500, CreditSource.DRAW_PRIZE, "busy-world-credit", note="Spring draw")
+    orders = [create_order(user_id=user.id, community_id=community.id, pickup_point_id=None, source="busy-world",
+                           source_id=n, currency=community.currency, lines=[LineSpec(variant.id, 2, 3000, 2200)])
+              for n, user in enumerate((boss, reviewer), start=1)]
+    create_payment(PaymentPurpose.BALANCE, f"order:{orders[0].id}", boss, orders[0].total_amount,
+                   community.currency, gateway="offline", order_id=orders[0].id)
+    orders[1].status, orders[1].picked_up_at = OrderStatus.PICKED_UP, clock.now()
+    reviews.submit(reviewer, orders[1].lines[0].id, rating=5, text="Sweet lychees, all fresh",
+                   photos=[jpeg_with_gps()])
+    lucky = draws.create_draw(boss, community, title="Lotus Court thanks", prize_credit=500, winners=1,
+                              draw_at=clock.now() + timedelta(minutes=1))
+    db.session.commit()
+    with clock.frozen(clock.as_utc(lucky.draw_at) + timedelta(seconds=1)):
+        draws.draw(lucky.id)
+    db.session.commit()
+    return orders[0], lucky
+
+
 def make_busy_world() -> dict:
     """One person who is everything at once — operator, supplier staff and shopkeeper of a community with
     tagged members, posts with comments and an invite, and a supplier with an open offer that the community runs
-    as a group buy with pledges, and an open subscription plan it subscribes to — so that every API operation has
-    something to find. ``spares`` are a second post, comment, invite, open offer, group buy (with a pledge) and
-    plan with its subscription, there to be deleted, withdrawn or cancelled."""
+    as a group buy with pledges, an open subscription plan it subscribes to, store credit with an order it may pay
+    toward, a reviewed product and a drawn lucky draw — so that every API operation has something to find.
+    ``spares`` are a second post, comment, invite, open offer, group buy (with a pledge) and plan with its
+    subscription, there to be deleted, withdrawn or cancelled."""
     boss = make_user(display_name="Wang Fang 王芳", roles=(Role.OPERATOR, Role.SHOPKEEPER))
     dry, oily = make_tag("skin", "dry", "Dry", "干性"), make_tag("skin", "oily", "Oily", "油性")
     supplier = make_supplier(name="Hainan Orchards", staff=(boss,))
@@ -76,7 +107,8 @@ def make_busy_world() -> dict:
     make_pledge(spares["group_buy"], boss, quantity=1)
     plan, subscription = _box_plan(community, boss)
     spares["plan"], spares["subscription"] = _box_plan(community, boss)
-    return {"plan": plan, "subscription": subscription,
+    order, lucky = _growth(community, boss, members[0], product.variants[0])
+    return {"plan": plan, "subscription": subscription, "order": order, "draw": lucky,
             "user": boss, "tags": (dry, oily), "supplier": supplier, "product": product, "community": community,
             "members": members, "point": point, "post": post, "comment": comment, "invite": invite,
             "offer": offer, "group_buy": group_buy, "spares": spares}

@@ -145,6 +145,7 @@ def bearer():
         "variant_id": world["product"].variants[0].id, "tag_id": world["tags"][0].id,
         "offer_id": world["offer"].id, "group_buy_id": world["group_buy"].id,
         "plan_id": world["plan"].id, "subscription_id": world["subscription"].id,
+        "order_id": world["order"].id, "draw_id": world["draw"].id,
     })
     SPARE.clear()
     SPARE.update({"post_id": spares["post"].id, "comment_id": spares["comment"].id,
