@@ -108,6 +108,12 @@ def _on_white(image: Image.Image) -> Image.Image:
     return background
 
 
+def discard(filenames: list[str]) -> None:
+    """Remove files just stored for a unit of work that was refused before any row referenced them."""
+    for filename in filenames:
+        (_folder() / filename).unlink(missing_ok=True)
+
+
 def delete_after_commit(filename: str) -> None:
     """Remove a file once the row that referenced it is really gone."""
     after_commit(lambda: (_folder() / filename).unlink(missing_ok=True))

@@ -21,7 +21,7 @@ from accounts.models import User
 from core import clock
 from core.errors import Conflict, DomainError, NotFound
 from core.extensions import db
-from core.uploads import save_photo
+from core.uploads import discard, save_photo
 from orders.models import Order, OrderLine, OrderStatus
 from referral import credit
 from referral.models import Approval, CreditSource, Review, ReviewCampaign, ReviewPhoto, ReviewStatus
@@ -78,17 +78,22 @@ def submit(user: User, order_line_id: int, *, rating, text: str = "", photos: Se
         refuse("too_many_photos", _l("Add up to %(n)s photos.", n=MAX_PHOTOS), "photos")
     if db.session.execute(sa.select(Review.id).where(Review.order_line_id == line.id)).first():
         raise Conflict("already_reviewed", _l("You have already reviewed this."))
-    names = [save_photo(photo, "photos") for photo in photos]
-    campaign = campaign_in_force(order.community_id)
-    review = Review(order_line_id=line.id, user_id=user.id, community_id=order.community_id,
-                    variant_id=line.variant_id, campaign_id=campaign.id if campaign else None, rating=rating,
-                    text=text, photos=[ReviewPhoto(position=i, filename=name) for i, name in enumerate(names)])
-    try:
+    names: list[str] = []
+    try:  # a refusal after some photos were stored leaves none of them behind
+        names.extend(save_photo(photo, "photos") for photo in photos)
+        campaign = campaign_in_force(order.community_id)
+        review = Review(order_line_id=line.id, user_id=user.id, community_id=order.community_id,
+                        variant_id=line.variant_id, campaign_id=campaign.id if campaign else None, rating=rating,
+                        text=text, photos=[ReviewPhoto(position=i, filename=name) for i, name in enumerate(names)])
         with db.session.begin_nested():
             db.session.add(review)
             db.session.flush()
     except IntegrityError:  # the same line reviewed at the same moment
+        discard(names)
         raise Conflict("already_reviewed", _l("You have already reviewed this.")) from None
+    except Exception:
+        discard(names)
+        raise
     if campaign is None or campaign.approval == Approval.AUTOMATIC:
         _approve(review, campaign)
     return review

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -159,9 +160,12 @@ def test_a_non_image_upload_is_refused_and_nothing_is_written(app):
     campaign(community, approval=Approval.AUTOMATIC)
     member, line_id, _ = bought(community)
     fake = FileStorage(io.BytesIO(b"<html><script>alert(1)</script></html>"), filename="photo.jpg")
-    with pytest.raises(DomainError) as refused:
-        reviews.submit(member, line_id, rating=5, text="Look at this lovely photo", photos=[fake])
+    folder = app.config["UPLOAD_FOLDER"]
+    stored_before = set(os.listdir(folder)) if os.path.isdir(folder) else set()
+    with pytest.raises(DomainError) as refused:  # a good photo first, then the fake
+        reviews.submit(member, line_id, rating=5, text="Look at this lovely photo", photos=[jpeg_with_gps(), fake])
     assert (refused.value.code, refused.value.field) == ("bad_image", "photos")
+    assert set(os.listdir(folder)) == stored_before  # the good photo stored first was not left behind
     db.session.rollback()
     assert db.session.query(Review).count() == 0 and credit.balance(member.id, community.id) == 0
     too_many = [jpeg_with_gps() for _ in range(reviews.MAX_PHOTOS + 1)]
