@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator
 
 #: a spreadsheet runs a cell starting with one of these as a formula (OWASP "CSV injection")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: a plain negative amount ("-40.00") starts with "-" but runs nothing: it stays a number
+NEGATIVE_NUMBER = re.compile(r"-\d+(\.\d+)?")
 
 
 def safe_cell(value) -> str:
     """The cell as text, prefixed with ' when a spreadsheet would otherwise run it as a formula."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    if text.startswith(FORMULA_STARTS) and not NEGATIVE_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def csv_chunks(batches: Iterable[list[list[str]]]) -> Iterator[str]:

@@ -1,5 +1,6 @@
 """The shopkeeper's earnings ledger: the margin on each fulfilled order line, which the supplier owes the
-community's shopkeeper. One credit per line (``earnings_entries(order_line_id, kind)`` is unique), so
+community's shopkeeper, less what the shopkeeper funded of it (store credit they granted that paid for it,
+``debit_order``). One entry per line and kind (``earnings_entries(order_line_id, kind)`` is unique), so
 marking an order picked up twice, or two at once, credits once. Below ``credit_order``, the read side:
 pages of entries and totals per community, supplier, currency (and month), for the shopkeeper's and the
 supplier's pages, CSV exports and the API."""
@@ -21,6 +22,7 @@ from shopkeeper.models import Community, Membership, MembershipRole
 from supplier.models import Product, Supplier, Variant
 
 MARGIN = "margin"
+STORE_CREDIT = "store_credit"  #: paid with store credit the shopkeeper granted: debited from their earnings
 
 
 def credit_order(order: Order) -> list[EarningsEntry]:
@@ -46,9 +48,40 @@ def credit_order(order: Order) -> list[EarningsEntry]:
     return written
 
 
-def _credited(order_line_id: int) -> bool:
+def _credited(order_line_id: int, kind: str = MARGIN) -> bool:
     return db.session.execute(sa.select(EarningsEntry.id).where(
-        EarningsEntry.order_line_id == order_line_id, EarningsEntry.kind == MARGIN)).first() is not None
+        EarningsEntry.order_line_id == order_line_id, EarningsEntry.kind == kind)).first() is not None
+
+
+def debit_order(order: Order, amount: int, kind: str = STORE_CREDIT) -> list[EarningsEntry]:
+    """Debit the shopkeeper ``amount`` of a fulfilled order that they funded, split over its delivered lines
+    by what each cost the member (largest remainder: the parts add up to ``amount``), each line's part owed
+    back to that line's supplier; once per line and kind. Returns the entries written now."""
+    lines = [line for line in order.lines if line.delivered_quantity > 0]
+    values = [line.unit_price * line.delivered_quantity for line in lines]
+    if amount <= 0 or sum(values) <= 0:
+        return []
+    parts = [amount * value // sum(values) for value in values]
+    by_remainder = sorted(range(len(lines)), key=lambda i: (-(amount * values[i] % sum(values)), i))
+    for i in by_remainder[:amount - sum(parts)]:
+        parts[i] += 1
+    written = []
+    for line, part in zip(lines, parts, strict=True):
+        if part <= 0 or _credited(line.id, kind):
+            continue
+        supplier_id = db.session.execute(sa.select(Variant.supplier_id).where(Variant.id == line.variant_id)
+                                         ).scalar_one()
+        entry = EarningsEntry(kind=kind, supplier_id=supplier_id, community_id=order.community_id,
+                              order_line_id=line.id, quantity=0, amount=-part, wholesale_amount=0,
+                              currency=order.currency)
+        try:
+            with db.session.begin_nested():
+                db.session.add(entry)
+                db.session.flush()
+        except IntegrityError:  # debited at the same moment by another unit of work
+            continue
+        written.append(entry)
+    return written
 
 
 # --- Reading the ledger ------------------------------------------------------------------------------

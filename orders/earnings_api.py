@@ -35,7 +35,8 @@ class _Between(Schema):
 class EarningsEntryOut(_Between):
     id = fields.Int()
     created_at = fields.DateTime()
-    kind = fields.Str(metadata={"description": '"margin": the margin on a fulfilled order line'})
+    kind = fields.Str(metadata={"description": '"margin": the margin on a fulfilled order line; "store_credit": '
+                                               "store credit the shopkeeper granted paid for part of it (negative)"})
     product_name = fields.Str()
     variant_name = fields.Str()
 

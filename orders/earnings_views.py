@@ -51,6 +51,10 @@ def _csv(batches, filename: str) -> Response:
                              "Cache-Control": "no-store"})
 
 
+def _kind(kind: str) -> str:
+    return _("Paid with store credit") if kind == earnings.STORE_CREDIT else _("Margin")
+
+
 def _major(amount: int, currency: str) -> str:
     return str(Money(amount, currency).major())
 
@@ -70,12 +74,12 @@ def community_earnings(slug: str):
 def community_earnings_csv(slug: str):
     community = _run_community(slug)
     header = [_("Date (UTC)"), _("Supplier"), _("Product"), _("Variant"), _("Units"), _("Wholesale"),
-              _("Your margin"), _("Currency")]
+              _("Your margin"), _("Currency"), _("Entry kind")]
 
     def cells(row: earnings.EntryRow) -> list:
         return [row.created_at.strftime("%Y-%m-%d %H:%M"), row.supplier_name, row.product_name, row.variant_name,
                 row.quantity, _major(row.wholesale_amount, row.currency), _major(row.amount, row.currency),
-                row.currency]
+                row.currency, _kind(row.kind)]
 
     return _csv(earnings.export_rows(header, cells, community_ids=[community.id]), f"{community.slug}-earnings.csv")
 
@@ -96,10 +100,10 @@ def supplier_earnings():
 def supplier_earnings_csv():
     supplier_ids = _supplier_ids()
     header = [_("Date (UTC)"), _("Supplier"), _("Community"), _("Product"), _("Variant"), _("Units"),
-              _("Owed to the shopkeeper"), _("Currency")]
+              _("Owed to the shopkeeper"), _("Currency"), _("Entry kind")]
 
     def cells(row: earnings.EntryRow) -> list:
         return [row.created_at.strftime("%Y-%m-%d %H:%M"), row.supplier_name, row.community_name, row.product_name,
-                row.variant_name, row.quantity, _major(row.amount, row.currency), row.currency]
+                row.variant_name, row.quantity, _major(row.amount, row.currency), row.currency, _kind(row.kind)]
 
     return _csv(earnings.export_rows(header, cells, supplier_ids=supplier_ids), "owed-to-shopkeepers.csv")

@@ -220,3 +220,10 @@ def test_work_after_commit_waits_for_the_unit_of_work_not_a_savepoint(app):
     db.session.rollback()
     commit()
     assert ran == ["first", "inside"]
+
+
+def test_a_csv_cell_that_a_spreadsheet_would_run_is_quoted_but_a_negative_amount_stays_a_number():
+    from core.csv_export import safe_cell
+
+    assert [safe_cell(v) for v in ("-40.00", "-7", -12, "-1+1", "-A1", "=SUM(A1)", "@cmd", "+1", "Mei")] == [
+        "-40.00", "-7", "-12", "'-1+1", "'-A1", "'=SUM(A1)", "'@cmd", "'+1", "Mei"]

@@ -19,11 +19,13 @@ from groupbuy import pledges
 from launches import hold_payments, holds
 from launches.models import Launch
 from orders import fulfilment
-from orders.models import Order, OrderStatus
+from orders.earnings import STORE_CREDIT, debit_order
+from orders.models import EarningsEntry, Order, OrderStatus
+from orders.services import LineSpec, create_order
 from payments.cover import MIN_CARD_CHARGE
 from payments.dunning import pay_url
 from payments.models import Payment, PaymentPurpose, PaymentStatus
-from payments.services import create_payment
+from payments.services import create_payment, mark_paid_offline
 from referral import checkout, credit
 from referral.models import CreditEntry, CreditSource
 from shopkeeper.models import Community
@@ -33,7 +35,7 @@ from subscriptions.models import PaymentChoice, SubscriptionCycle
 from tests.closing_helpers import after_close, run_close
 from tests.concurrency import all_at_once
 from tests.drop_factories import make_hold, make_launch
-from tests.factories import add_member, login_as, token_headers
+from tests.factories import add_member, login_as, make_community, make_product, make_supplier, token_headers
 from tests.groupbuy_factories import make_group_buy, make_offer
 from tests.payment_helpers import TEST_CARD, stripe_stub_fixture  # noqa: F401
 from tests.subscription_factories import NOW, make_plan, make_subscriber
@@ -280,3 +282,39 @@ def test_a_covered_payment_asked_for_again_is_the_same_payment(app):
     with pytest.raises(DomainError) as refused:
         create_payment(PaymentPurpose.BALANCE, payment.reference, member, 5900, "CNY", gateway="offline")
     assert refused.value.code == "idempotency_mismatch"
+
+
+def test_credit_that_paid_for_a_collected_order_is_debited_from_the_shopkeepers_earnings(client):
+    launch = make_launch(price=9900)
+    community = launch.communities[0]
+    member = add_member(community)
+    give(member, community.id, 4000)
+    hold = make_hold(launch, member)
+    holds.pay_offline(member, launch.id, hold.id)
+    db.session.commit()
+    order, payment = order_and_balance(member)
+    mark_paid_offline(True, payment.id)  # the 59.00 left, in cash
+    for step in (OrderStatus.READY, OrderStatus.PICKED_UP):
+        fulfilment.advance_order(order, step)
+    db.session.commit()
+    debit_order(order, 4000)  # asked again: written once
+    db.session.commit()
+    entries = db.session.execute(sa.select(EarningsEntry).where(EarningsEntry.kind == STORE_CREDIT)).scalars().all()
+    supplier_id = db.session.get(Launch, launch.id).variant.supplier_id
+    assert [(e.amount, e.supplier_id, e.community_id) for e in entries] == [(-4000, supplier_id, community.id)]
+    login_as(client, community.owner)
+    page = client.get(f"/c/{community.slug}/earnings").get_data(as_text=True)
+    assert page.count('data-testid="store-credit-entry"') == 1 and "40.00" in page
+    exported = client.get(f"/c/{community.slug}/earnings.csv", buffered=True).get_data(as_text=True)
+    assert exported.splitlines()[-1].endswith(",0,0.00,-40.00,CNY,Paid with store credit")
+
+
+def test_a_debit_is_split_over_the_lines_by_what_they_cost_and_adds_up(app):
+    community = make_community()
+    member = add_member(community)
+    mangoes, tea = (make_product(make_supplier()).variants[0] for _ in range(2))
+    order = create_order(user_id=member.id, community_id=community.id, pickup_point_id=None, source="test",
+                         source_id=1, currency="CNY",
+                         lines=[LineSpec(mangoes.id, 2, 1000, 600), LineSpec(tea.id, 1, 333, 200)])
+    written = debit_order(order, 1000)
+    assert [(e.amount, e.supplier_id) for e in written] == [(-857, mangoes.supplier_id), (-143, tea.supplier_id)]

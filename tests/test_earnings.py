@@ -81,8 +81,9 @@ def test_the_shopkeeper_sees_what_each_supplier_owes_them_on_the_page_in_csv_and
     exported = client.get(f"/c/{first.community.slug}/earnings.csv", buffered=True)
     assert exported.status_code == 200 and exported.mimetype == "text/csv"
     header, *rows = _csv_rows(exported)
-    assert header[-3:] == ["Wholesale", "Your margin", "Currency"]
-    assert [row[1:] for row in rows] == [["Hainan Orchards", "Lychees", "Standard", "60", "1560.00", "156.00", "CNY"]]
+    assert header[-4:] == ["Wholesale", "Your margin", "Currency", "Entry kind"]
+    assert [row[1:] for row in rows] == [
+        ["Hainan Orchards", "Lychees", "Standard", "60", "1560.00", "156.00", "CNY", "Margin"]]
 
     answer = client.get("/api/v1/earnings", headers=token_headers(owner))
     assert answer.status_code == 200
