@@ -41,6 +41,10 @@ EXPECTED_PATHS = {
     "/api/v1/communities/{slug}/group-buys", "/api/v1/group-buys/{group_buy_id}",
     "/api/v1/group-buys/{group_buy_id}/cancel", "/api/v1/group-buys/{group_buy_id}/progress",
     "/api/v1/group-buys/{group_buy_id}/pledge",
+    # growth (issue #6)
+    "/api/v1/communities/{slug}/credit", "/api/v1/communities/{slug}/credit/orders/{order_id}/apply",
+    "/api/v1/communities/{slug}/credit/auto-apply", "/api/v1/communities/{slug}/reviews",
+    "/api/v1/products/{product_id}/reviews", "/api/v1/communities/{slug}/draws/{draw_id}",
 }
 
 
