@@ -28,24 +28,27 @@ STORE_CREDIT = "store_credit"  #: paid with store credit the shopkeeper granted:
 def credit_order(order: Order) -> list[EarningsEntry]:
     """Credit the margin on each line of a fulfilled order (units delivered only); lines already credited
     are left alone. Returns the entries written now. Flushes; the caller's unit of work commits."""
-    written = []
-    for line in order.lines:
-        if line.delivered_quantity <= 0 or _credited(line.id):
-            continue
-        supplier_id = db.session.execute(sa.select(Variant.supplier_id).where(Variant.id == line.variant_id)
-                                         ).scalar_one()
-        entry = EarningsEntry(kind=MARGIN, supplier_id=supplier_id, community_id=order.community_id,
-                              order_line_id=line.id, quantity=line.delivered_quantity, amount=line.margin_amount,
-                              wholesale_amount=line.wholesale_unit_price * line.delivered_quantity,
-                              currency=order.currency)
-        try:
-            with db.session.begin_nested():
-                db.session.add(entry)
-                db.session.flush()
-        except IntegrityError:  # credited at the same moment by another unit of work
-            continue
-        written.append(entry)
-    return written
+    entries = (_write(order, line, MARGIN, quantity=line.delivered_quantity, amount=line.margin_amount,
+                      wholesale_amount=line.wholesale_unit_price * line.delivered_quantity)
+               for line in order.lines if line.delivered_quantity > 0)
+    return [entry for entry in entries if entry is not None]
+
+
+def _write(order: Order, line: OrderLine, kind: str, **amounts) -> EarningsEntry | None:
+    """The line's entry of ``kind``, unless it has one already (even one written at the same moment)."""
+    if _credited(line.id, kind):
+        return None
+    supplier_id = db.session.execute(sa.select(Variant.supplier_id).where(Variant.id == line.variant_id)
+                                     ).scalar_one()
+    entry = EarningsEntry(kind=kind, supplier_id=supplier_id, community_id=order.community_id,
+                          order_line_id=line.id, currency=order.currency, **amounts)
+    try:
+        with db.session.begin_nested():
+            db.session.add(entry)
+            db.session.flush()
+    except IntegrityError:  # written at the same moment by another unit of work
+        return None
+    return entry
 
 
 def _credited(order_line_id: int, kind: str = MARGIN) -> bool:
@@ -65,23 +68,9 @@ def debit_order(order: Order, amount: int, kind: str = STORE_CREDIT) -> list[Ear
     by_remainder = sorted(range(len(lines)), key=lambda i: (-(amount * values[i] % sum(values)), i))
     for i in by_remainder[:amount - sum(parts)]:
         parts[i] += 1
-    written = []
-    for line, part in zip(lines, parts, strict=True):
-        if part <= 0 or _credited(line.id, kind):
-            continue
-        supplier_id = db.session.execute(sa.select(Variant.supplier_id).where(Variant.id == line.variant_id)
-                                         ).scalar_one()
-        entry = EarningsEntry(kind=kind, supplier_id=supplier_id, community_id=order.community_id,
-                              order_line_id=line.id, quantity=0, amount=-part, wholesale_amount=0,
-                              currency=order.currency)
-        try:
-            with db.session.begin_nested():
-                db.session.add(entry)
-                db.session.flush()
-        except IntegrityError:  # debited at the same moment by another unit of work
-            continue
-        written.append(entry)
-    return written
+    entries = (_write(order, line, kind, quantity=0, amount=-part, wholesale_amount=0)
+               for line, part in zip(lines, parts, strict=True) if part > 0)
+    return [entry for entry in entries if entry is not None]
 
 
 # --- Reading the ledger ------------------------------------------------------------------------------
