@@ -225,15 +225,21 @@ def test_a_card_is_never_left_a_charge_below_the_minimum(stub):
     assert balance_of(member, community_id) == MIN_CARD_CHARGE - 10  # what could not be used stays
 
 
-def test_a_cancelled_order_gives_its_credit_back_once(app):
+def drop_paid_at_pickup(credit_amount: int):
+    """A member with ``credit_amount`` of credit buys a 99.00 drop to pay at pickup. Returns (launch, member,
+    order, payment)."""
     launch = make_launch(price=9900)
-    community = launch.communities[0]
-    member = add_member(community)
-    give(member, community.id, 3000)
+    member = add_member(launch.communities[0])
+    give(member, launch.communities[0].id, credit_amount)
     hold = make_hold(launch, member)
     holds.pay_offline(member, launch.id, hold.id)
     db.session.commit()
-    order, _payment = order_and_balance(member)
+    return (launch, member, *order_and_balance(member))
+
+
+def test_a_cancelled_order_gives_its_credit_back_once(app):
+    launch, member, order, _payment = drop_paid_at_pickup(3000)
+    community = launch.communities[0]
     assert balance_of(member, community.id) == 0
     fulfilment.advance_order(order, OrderStatus.CANCELLED)
     db.session.commit()
@@ -269,13 +275,7 @@ def test_two_applies_at_once_spend_the_credit_once(app):
 
 
 def test_a_covered_payment_asked_for_again_is_the_same_payment(app):
-    launch = make_launch(price=9900)
-    member = add_member(launch.communities[0])
-    give(member, launch.communities[0].id, 4000)
-    hold = make_hold(launch, member)
-    holds.pay_offline(member, launch.id, hold.id)
-    db.session.commit()
-    order, payment = order_and_balance(member)
+    _launch, member, order, payment = drop_paid_at_pickup(4000)
     again = create_payment(PaymentPurpose.BALANCE, payment.reference, member, 9900, "CNY", gateway="offline",
                            order_id=order.id)  # a rerun asks for the first amount, before credit
     assert again.id == payment.id and (again.amount, again.covered_amount) == (5900, 4000)
@@ -285,14 +285,8 @@ def test_a_covered_payment_asked_for_again_is_the_same_payment(app):
 
 
 def test_credit_that_paid_for_a_collected_order_is_debited_from_the_shopkeepers_earnings(client):
-    launch = make_launch(price=9900)
+    launch, member, order, payment = drop_paid_at_pickup(4000)
     community = launch.communities[0]
-    member = add_member(community)
-    give(member, community.id, 4000)
-    hold = make_hold(launch, member)
-    holds.pay_offline(member, launch.id, hold.id)
-    db.session.commit()
-    order, payment = order_and_balance(member)
     mark_paid_offline(True, payment.id)  # the 59.00 left, in cash
     for step in (OrderStatus.READY, OrderStatus.PICKED_UP):
         fulfilment.advance_order(order, step)
