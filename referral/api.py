@@ -80,11 +80,12 @@ def get_credit(slug: str):
 @blp.response(200, AppliedOut)
 @blp.alt_response(404, schema=ErrorOut, description=MY_ORDER)
 @blp.alt_response(409, schema=ErrorOut, description="``not_coverable``: the order has nothing left that credit "
-                                                    "can pay (paid, cancelled, or already at the card network).")
+                                                    "can pay (paid, cancelled, or paid by card).")
 def apply_credit(slug: str, order_id: int):
-    """Pay toward one of my orders here with my credit: as much as it allows, up to what the order still
-    owes (a card payment keeps at least the network's minimum charge). Covered whole, the payment has
-    succeeded and the order is paid. Asking with no credit left spends nothing (``spent`` 0)."""
+    """Pay toward one of my orders here, to be paid at pickup, with my credit: as much as it allows, up to
+    what the order still owes. Covered whole, the payment has succeeded and the order is paid. Asking with
+    no credit left spends nothing (``spent`` 0). Card payments are covered only as they are made (with
+    ``auto_apply`` on)."""
     community = _member_community(slug)
     # the payment the service covers: the order's newest one that credit may still pay toward
     due = [item.payment for item in checkout.waiting_orders(current_user, community) if item.order.id == order_id]
