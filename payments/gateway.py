@@ -77,6 +77,10 @@ class Gateway(Protocol):
     def retrieve(self, payment: Payment) -> GatewayResult:
         """The payment's state as the gateway knows it now."""
 
+    def card_fingerprint(self, payment_method_id: str) -> str | None:
+        """The fingerprint of a saved card (the same card number gives the same one); None when the
+        gateway cannot tell now."""
+
 
 def gateway_named(name: str) -> Gateway:
     """The gateway a payment was made with (``Payment.gateway``)."""

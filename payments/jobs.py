@@ -11,13 +11,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 
+import sqlalchemy as sa
 from flask import current_app
 
 from core.db import commit
 from core.extensions import db
 from payments import dunning, services
 from payments.budget import RateBudget
-from payments.models import Payment, PaymentStatus
+from payments.gateway import gateway_named
+from payments.models import GatewayCustomer, Payment, PaymentStatus
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,25 @@ def _each(payment_ids: Iterable[int], prepare: Callable[[int], services.Call | N
             log.exception("payment %s: the gateway call could not be made or recorded", payment_id)
             outcomes[payment_id] = None
     return outcomes
+
+
+def learn_card_fingerprint(user_id: int, gateway: str, payment_method_id: str) -> bool:
+    """A card saved with no fingerprint (a webhook names it only by id): ask the gateway, with no
+    transaction open, and keep the answer if that card is still the member's saved one and still has none.
+    Returns whether a fingerprint was saved; running it again, or late, changes nothing."""
+    def waiting():
+        return (GatewayCustomer.user_id == user_id, GatewayCustomer.gateway == gateway,
+                GatewayCustomer.payment_method_id == payment_method_id, GatewayCustomer.card_fingerprint.is_(None))
+
+    if db.session.execute(sa.select(GatewayCustomer.id).where(*waiting())).first() is None:
+        return False
+    commit()
+    fingerprint = gateway_named(gateway).card_fingerprint(payment_method_id)
+    if not fingerprint:
+        return False
+    saved = db.session.execute(sa.update(GatewayCustomer).where(*waiting())
+                               .values(card_fingerprint=fingerprint[:64]).execution_options(synchronize_session=False))
+    return saved.rowcount == 1
 
 
 def default_budget() -> RateBudget:

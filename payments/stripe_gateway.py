@@ -212,6 +212,15 @@ class StripeGateway:
             return _call(lambda: self.client.v1.refunds.retrieve(payment.gateway_id))
         return _call(lambda: self.client.v1.payment_intents.retrieve(payment.gateway_id, {"expand": _EXPAND_CARD}))
 
+    def card_fingerprint(self, payment_method_id: str) -> str | None:
+        """One GET of the PaymentMethod; None when Stripe cannot be reached or does not know it."""
+        try:
+            method = self.client.v1.payment_methods.retrieve(payment_method_id)
+        except stripe.StripeError as exc:
+            log.warning("Stripe could not read payment method %s: %r", payment_method_id, exc)
+            return None
+        return _card(method.to_dict())[1]
+
 
 @lru_cache(maxsize=8)
 def _client(api_key: str, api_base: str | None, timeout: float, retries: int) -> stripe.StripeClient:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from blinker import Namespace
 from flask import current_app
 
-from core import clock
+from core import clock, jobs
 from core.extensions import db
 from payments.gateway import GatewayResult
 from payments.models import GatewayCustomer, Payment, PaymentPurpose, PaymentStatus
@@ -79,7 +79,8 @@ def _failure(result: GatewayResult) -> tuple[str | None, str | None]:
 
 def _save_card(payment: Payment, payment_method_id: str, fingerprint: str | None) -> None:
     """Save the card for later with its fingerprint. An unknown fingerprint (a webhook names the card only
-    by id) keeps the one saved before if it is the same card, and clears it for any other card."""
+    by id) keeps the one saved before if it is the same card, and clears it for any other card; a job then
+    asks the gateway for it (``payments.jobs.learn_card_fingerprint``)."""
     if payment.user_id is None:
         return
     saved_fingerprint = fingerprint if fingerprint is not None else sa.case(
@@ -89,3 +90,6 @@ def _save_card(payment: Payment, payment_method_id: str, fingerprint: str | None
         .where(GatewayCustomer.user_id == payment.user_id, GatewayCustomer.gateway == payment.gateway)
         .values(payment_method_id=payment_method_id, card_fingerprint=saved_fingerprint, updated_at=clock.now())
     )
+    if fingerprint is None:  # asked of the gateway once committed, with no transaction open
+        jobs.enqueue("payments.jobs:learn_card_fingerprint", payment.user_id, payment.gateway, payment_method_id,
+                     job_id=f"card-fingerprint-{payment.user_id}-{payment_method_id}"[:120])

@@ -245,6 +245,10 @@ class StripeStub:
                                        "invoice_settings": {"default_payment_method": None}})
         if method == "POST" and resource == "refunds" and not rest:
             return self._refund(params)
+        if method == "GET" and resource == "payment_methods" and len(rest) == 1:
+            if not rest[0].startswith("pm_"):
+                raise _invalid(f"No such PaymentMethod: '{rest[0]}'", "resource_missing", status=404)
+            return self.payment_method(rest[0])
         if resource not in ("payment_intents", "setup_intents", "refunds"):
             raise _invalid(f"Unrecognized request URL ({method}: {path}).", status=404)
         if method == "POST" and not rest:
